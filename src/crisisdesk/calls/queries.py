@@ -1,0 +1,120 @@
+"""Permission-scoped reads for the operational pages and API. Not visible = NotFound (404).
+
+The fine-grained matrix (own vs other records, field-level rules) arrives with the access-control
+issue; until then the role checks below decide which lists a role sees.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from crisisdesk.calls.errors import NotFound
+from crisisdesk.calls.models import Call, Decision, DecisionReason, SocialWorkerStatus, Transfer
+from crisisdesk.domain.roles import may
+from crisisdesk.domain.transfers import TransferStatus
+
+
+def _visible(actor: Any, action: str) -> None:
+    if not may(getattr(actor, "role", ""), action):
+        raise NotFound("not found")
+
+
+def _with_decisions(qs: QuerySet[Call]) -> QuerySet[Call]:
+    return qs.prefetch_related(
+        Prefetch(
+            "decisions",
+            queryset=Decision.objects.order_by("-decided_at", "-pk").prefetch_related(
+                Prefetch("reasons", queryset=DecisionReason.objects.order_by("position"))
+            ),
+        ),
+        Prefetch("transfers", queryset=Transfer.objects.order_by("-requested_at", "-pk")),
+    )
+
+
+def get_call(actor: Any, call_id: int) -> Call:
+    _visible(actor, "view_calls")
+    call = _with_decisions(Call.objects.filter(pk=call_id)).first()
+    if call is None:
+        raise NotFound("no such call")
+    return call
+
+
+def recent_calls(actor: Any, limit: int = 25) -> list[Call]:
+    """The console's call list: newest first."""
+    _visible(actor, "view_calls")
+    return list(_with_decisions(Call.objects.order_by("-received_at", "-pk"))[:limit])
+
+
+def latest_decision(call: Call) -> Decision | None:
+    decisions = list(call.decisions.all())  # prefetched newest first
+    return decisions[0] if decisions else None
+
+
+def get_transfer(actor: Any, transfer_id: int) -> Transfer:
+    _visible(actor, "view_calls")
+    transfer = Transfer.objects.select_related("call", "claimed_by", "requested_by").filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound("no such transfer")
+    return transfer
+
+
+def queue(actor: Any) -> list[Transfer]:
+    """Transfers waiting for a social worker, oldest first (the one waiting longest is on top)."""
+    _visible(actor, "view_queue")
+    return list(
+        Transfer.objects.select_related("call", "requested_by", "decision")
+        .filter(status=TransferStatus.REQUESTED)
+        .order_by("requested_at", "pk")
+    )
+
+
+def my_active_transfers(actor: Any) -> list[Transfer]:
+    _visible(actor, "view_queue")
+    return list(
+        Transfer.objects.select_related("call")
+        .filter(status=TransferStatus.CLAIMED, claimed_by=actor)
+        .order_by("-claimed_at")
+    )
+
+
+def social_worker_statuses(actor: Any) -> list[SocialWorkerStatus]:
+    _visible(actor, "view_queue")
+    return list(SocialWorkerStatus.objects.select_related("user").order_by("user__username"))
+
+
+def my_status(actor: Any) -> str:
+    row = SocialWorkerStatus.objects.filter(user=actor).first()
+    return row.status if row else SocialWorkerStatus.Status.AWAY
+
+
+def local_day_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Start and end of today in the display time zone (25 or 23 hours long on DST days)."""
+    local = timezone.localtime(now or timezone.now())
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=1, hours=3)).replace(hour=0)
+    return start, end
+
+
+def floor_summary(actor: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Supervisor's live floor: queue, who is on shift and today's transfers by status."""
+    _visible(actor, "view_floor")
+    start, end = local_day_bounds(now)
+    today = Transfer.objects.filter(requested_at__gte=start, requested_at__lt=end)
+    by_status = {row["status"]: row["n"] for row in today.values("status").annotate(n=Count("pk"))}
+    decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end)
+    by_outcome = {row["outcome"]: row["n"] for row in decisions.values("outcome").annotate(n=Count("pk"))}
+    claimed = today.exclude(claimed_at=None).values_list("requested_at", "claimed_at")
+    waits = sorted((c - r).total_seconds() for r, c in claimed)
+    return {
+        "queue": queue(actor),
+        "social_workers": social_worker_statuses(actor),
+        "transfers_by_status": {s.value: by_status.get(s.value, 0) for s in TransferStatus},
+        "transfers_today": sum(by_status.values()),
+        "decisions_by_outcome": by_outcome,
+        "median_seconds_to_claim": waits[len(waits) // 2] if waits else None,
+        "day_start": start,
+    }

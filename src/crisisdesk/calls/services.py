@@ -1,0 +1,470 @@
+"""The one write path for calls, screenings, decisions, transfers, fallbacks and availability.
+
+Each public function is one use case: it checks the actor's role, runs in one durable transaction,
+checks status changes against the domain's transition table and writes its audit row in the same
+transaction. Pages, the API, the CLI and jobs all call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from crisisdesk.audit.services import record
+from crisisdesk.calls.errors import Conflict, Forbidden, NotAllowedByDecision, NotFound, ServiceError
+from crisisdesk.calls.models import (
+    Call,
+    Decision,
+    DecisionReason,
+    Escalation,
+    FallbackRoute,
+    IntakeConflict,
+    RejectedRecord,
+    Screening,
+    SocialWorkerStatus,
+    Transfer,
+)
+from crisisdesk.calls.protocols import active_protocol
+from crisisdesk.calls.schemas import CadCall, field_errors
+from crisisdesk.domain.reasons import Outcome
+from crisisdesk.domain.roles import may
+from crisisdesk.domain.transfers import InvalidTransition, TransferAction, TransferStatus, transition
+from crisisdesk.domain.triage import decide
+
+
+class Invalid(ServiceError):
+    """Input failed validation; `errors` are field-level and the input was kept as a RejectedRecord."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, errors: list[dict[str, Any]], rejected_id: int):
+        super().__init__("the record was rejected", errors=errors, rejected_id=rejected_id)
+        self.errors = errors
+        self.rejected_id = rejected_id
+
+
+def _require(actor: Any, action: str) -> None:
+    if not may(getattr(actor, "role", ""), action):
+        raise Forbidden(f"a {getattr(actor, 'role', 'anonymous') or 'anonymous'} may not {action.replace('_', ' ')}")
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    call: Call
+    created: bool  # False: an identical repeat, nothing changed
+    conflict: IntakeConflict | None = None  # a repeat with a different payload, kept for review
+
+
+def _canonical(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return json.loads(text), hashlib.sha256(text.encode()).hexdigest()
+
+
+def reject_record(actor: Any, channel: str, body: str, errors: list[dict[str, Any]]) -> RejectedRecord:
+    """Keep an input that failed validation, with every reason (nothing is silently dropped)."""
+    source = incident = ""
+    try:
+        parsed = json.loads(body)
+        if isinstance(parsed, dict):
+            source = str(parsed.get("source") or "")[:64]
+            incident = str(parsed.get("incident_id") or "")[:64]
+    except ValueError:
+        pass
+    with transaction.atomic(durable=True):
+        row = RejectedRecord.objects.create(
+            channel=channel,
+            source=source,
+            incident_id=incident,
+            body=body,
+            errors=errors,
+            received_at=timezone.now(),
+            received_by=actor if getattr(actor, "pk", None) else None,
+        )
+        record(actor, "call.reject", row, outcome="rejected", details={"errors": [e["field"] for e in errors]})
+    return row
+
+
+def intake_json(actor: Any, body: bytes | str, channel: str = "POST /api/v1/calls") -> IntakeResult:
+    """Validate a CAD record given as JSON text and take it in; raise `Invalid` (kept) when malformed."""
+    _require(actor, "intake_call")
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        errors = [{"field": "(body)", "reason": f"not valid JSON: {exc}", "type": "json_invalid"}]
+        raise Invalid(errors, reject_record(actor, channel, text, errors).pk) from None
+    try:
+        cad = CadCall.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        raise Invalid(errors, reject_record(actor, channel, text, errors).pk) from None
+    return intake_call(actor, cad)
+
+
+def intake_call(actor: Any, cad: CadCall, origin: str = Call.Origin.CAD, now: datetime | None = None) -> IntakeResult:
+    """Take in one call, idempotent on (source, incident id).
+
+    An identical repeat returns the stored call; a repeat with a different payload is stored as an
+    `IntakeConflict` and the call is left as it was (a person decides).
+    """
+    _require(actor, "intake_call")
+    payload, digest = _canonical(cad.model_dump(mode="json"))
+    now = _now(now)
+    _, protocol, _ = active_protocol()
+    ct = protocol.find_call_type(cad.call_type)
+    try:
+        with transaction.atomic(durable=True):
+            existing = Call.objects.filter(source=cad.source, incident_id=cad.incident_id).first()
+            if existing is not None:
+                return _repeat(actor, existing, payload, digest, now)
+            call = Call.objects.create(
+                source=cad.source,
+                incident_id=cad.incident_id,
+                origin=origin,
+                call_type_raw=cad.call_type,
+                call_type=ct.name if ct else "",
+                apco_code=ct.apco if ct else "",
+                scope=ct.scope.value if ct else "",
+                call_type_needs_review=ct is None,
+                priority=cad.priority,
+                received_at=cad.received_at,
+                address=cad.location.address if cad.location else "",
+                latitude=cad.location.latitude if cad.location else None,
+                longitude=cad.location.longitude if cad.location else None,
+                caller_phone=cad.caller.phone if cad.caller else "",
+                narrative=cad.narrative,
+                payload=payload,
+                payload_sha256=digest,
+                created_at=now,
+                created_by=actor if getattr(actor, "pk", None) else None,
+            )
+            record(actor, "call.intake", call, details={"call_type_known": ct is not None, "origin": origin})
+            return IntakeResult(call, created=True)
+    except IntegrityError:
+        # A concurrent delivery of the same incident won the insert: treat this one as a repeat.
+        with transaction.atomic(durable=True):
+            existing = Call.objects.get(source=cad.source, incident_id=cad.incident_id)
+            return _repeat(actor, existing, payload, digest, now)
+
+
+def _repeat(actor: Any, call: Call, payload: dict[str, Any], digest: str, now: datetime) -> IntakeResult:
+    if call.payload_sha256 == digest:
+        record(actor, "call.intake_repeat", call)
+        return IntakeResult(call, created=False)
+    conflict = IntakeConflict.objects.create(
+        call=call, payload=payload, payload_sha256=digest, received_at=now,
+        received_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record(actor, "call.intake_conflict", call, outcome="conflict", details={"conflict_id": conflict.pk})
+    return IntakeResult(call, created=False, conflict=conflict)
+
+
+# --- screening and decision -------------------------------------------------------------------
+
+
+def social_worker_available() -> bool:
+    return SocialWorkerStatus.objects.filter(status=SocialWorkerStatus.Status.AVAILABLE).exists()
+
+
+def screen_call(
+    actor: Any, call_id: int, answers: dict[str, bool | None], now: datetime | None = None
+) -> Decision:
+    """Record the screening answers and the decision the active protocol makes from them."""
+    _require(actor, "screen_call")
+    now = _now(now)
+    row, protocol, calendar = active_protocol()
+    unknown = set(answers) - set(protocol.question_ids)
+    if unknown:
+        raise ServiceError(f"unknown screening questions: {sorted(unknown)}")
+    with transaction.atomic(durable=True):
+        call = Call.objects.filter(pk=call_id).first()
+        if call is None:
+            raise NotFound("no such call")
+        available = social_worker_available()
+        result = decide(protocol, call.call_type_raw, answers, now, available, calendar=calendar)
+        full_answers = {q: answers.get(q) for q in protocol.question_ids}
+        screening = Screening.objects.create(call=call, answers=full_answers, screened_by=actor, screened_at=now)
+        decision = Decision.objects.create(
+            call=call,
+            screening=screening,
+            protocol=row,
+            outcome=result.outcome.value,
+            fallback_options=list(result.fallback_options),
+            social_worker_available=available,
+            next_opening=result.next_opening,
+            decided_at=now,
+            decided_by=actor,
+        )
+        DecisionReason.objects.bulk_create(
+            DecisionReason(decision=decision, code=r.value, position=i) for i, r in enumerate(result.reasons)
+        )
+        record(
+            actor,
+            "call.screen",
+            call,
+            details={
+                "decision_id": decision.pk,
+                "outcome": result.outcome.value,
+                "reasons": [r.value for r in result.reasons],
+                "protocol_version": result.protocol_version,
+            },
+        )
+    return decision
+
+
+# --- transfers --------------------------------------------------------------------------------
+
+
+def request_transfer(actor: Any, call_id: int, now: datetime | None = None) -> Transfer:
+    """Hand a call to the social worker. Allowed only when the call's latest decision is `transfer`.
+
+    At most one live transfer per call (the database enforces it too): a double click or a retried
+    request gets the existing live transfer back instead of a second one.
+    """
+    _require(actor, "request_transfer")
+    now = _now(now)
+    _, protocol, _ = active_protocol()
+    with transaction.atomic(durable=True):
+        decision = Decision.objects.filter(call_id=call_id).order_by("-decided_at", "-pk").first()
+        if decision is None:
+            if not Call.objects.filter(pk=call_id).exists():
+                raise NotFound("no such call")
+            raise NotAllowedByDecision("screen the call before transferring it")
+        live = Transfer.objects.filter(call_id=call_id, status__in=[TransferStatus.REQUESTED, TransferStatus.CLAIMED])
+        existing = live.first()
+        if existing is not None:
+            return existing
+        if decision.outcome != Outcome.TRANSFER:
+            raise NotAllowedByDecision(
+                f"the decision for this call is {decision.outcome}, not transfer",
+                outcome=decision.outcome,
+                reasons=decision.reason_codes,
+                fallback_options=decision.fallback_options,
+            )
+        transfer = Transfer.objects.create(
+            call_id=call_id,
+            decision=decision,
+            status=TransferStatus.REQUESTED,
+            requested_by=actor,
+            requested_at=now,
+            deadline=now + timedelta(seconds=protocol.transfer_timeout_seconds),
+        )
+        record(actor, "transfer.request", transfer, details={"call_id": call_id, "deadline": transfer.deadline.isoformat()})
+    return transfer
+
+
+def _load_transfer(transfer_id: int, *, lock: bool = True) -> Transfer:
+    qs = Transfer.objects.select_for_update() if lock else Transfer.objects
+    transfer = qs.filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound("no such transfer")
+    return transfer
+
+
+def claim_transfer(actor: Any, transfer_id: int, now: datetime | None = None) -> Transfer:
+    """The social worker takes a requested transfer. Exactly one of concurrent claims wins.
+
+    The claim is one conditional UPDATE (status still `requested`, deadline not passed), so two
+    social workers clicking at once cannot both succeed on SQLite or PostgreSQL; the loser gets
+    `InvalidTransition` (409) naming the current status.
+    """
+    _require(actor, "claim_transfer")
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        won = Transfer.objects.filter(
+            pk=transfer_id, status=TransferStatus.REQUESTED, deadline__gt=now
+        ).update(status=TransferStatus.CLAIMED, claimed_by=actor, claimed_at=now)
+        transfer = _load_transfer(transfer_id, lock=False)
+        if won:
+            SocialWorkerStatus.objects.update_or_create(
+                user=actor, defaults={"status": SocialWorkerStatus.Status.BUSY, "changed_at": now}
+            )
+            waited = (now - transfer.requested_at).total_seconds()
+            record(actor, "transfer.claim", transfer, details={"seconds_to_claim": waited})
+        else:
+            if transfer.status == TransferStatus.REQUESTED:  # the deadline passed: time it out now
+                transfer = _end(None, transfer, TransferAction.TIMEOUT, now, "not claimed before the deadline")
+            record(actor, "transfer.claim", transfer, outcome="refused", details={"status": transfer.status})
+    # Raised after the commit so that the refusal (and any timeout) stays recorded.
+    if not won:
+        raise InvalidTransition(TransferStatus(transfer.status), TransferAction.CLAIM)
+    return transfer
+
+
+def _end(actor: Any, transfer: Transfer, action: TransferAction, now: datetime, reason: str = "") -> Transfer:
+    step = transition(transfer.status, action)
+    updated = Transfer.objects.filter(pk=transfer.pk, status=step.before).update(
+        status=step.after, ended_at=now, ended_by=actor if getattr(actor, "pk", None) else None, end_reason=reason
+    )
+    if not updated:  # changed under us since it was read
+        transfer.refresh_from_db()
+        raise InvalidTransition(TransferStatus(transfer.status), action)
+    transfer.refresh_from_db()
+    record(actor, f"transfer.{action.value}", transfer, details={"from": step.before.value, "reason": reason})
+    return transfer
+
+
+def _act(
+    actor: Any, transfer_id: int, action: TransferAction, permission: str, reason: str, now: datetime | None
+) -> Transfer:
+    _require(actor, permission)
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        return _end(actor, _load_transfer(transfer_id), action, now, reason)
+
+
+def decline_transfer(actor: Any, transfer_id: int, reason: str = "", now: datetime | None = None) -> Transfer:
+    """The social worker cannot take it; the telecommunicator is alerted and offered the fallback."""
+    return _act(actor, transfer_id, TransferAction.DECLINE, "decline_transfer", reason, now)
+
+
+def cancel_transfer(actor: Any, transfer_id: int, reason: str = "", now: datetime | None = None) -> Transfer:
+    return _act(actor, transfer_id, TransferAction.CANCEL, "cancel_transfer", reason, now)
+
+
+def complete_transfer(actor: Any, transfer_id: int, reason: str = "", now: datetime | None = None) -> Transfer:
+    """The social worker finished the call; they become available again in the same transaction."""
+    _require(actor, "complete_transfer")
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        transfer = _load_transfer(transfer_id)
+        if transfer.claimed_by_id != actor.pk:
+            raise Forbidden("only the social worker who claimed the transfer can complete it")
+        transfer = _end(actor, transfer, TransferAction.COMPLETE, now, reason)
+        _set_status(actor, SocialWorkerStatus.Status.AVAILABLE, now)
+    return transfer
+
+
+def escalate_transfer(
+    actor: Any, transfer_id: int, responder: str, reason: str, now: datetime | None = None
+) -> Escalation:
+    """Send a claimed call back to 911 in one step, with the reason and the responder requested."""
+    _require(actor, "escalate_transfer")
+    if responder not in Escalation.Responder.values:
+        raise ServiceError(f"responder must be one of {Escalation.Responder.values}")
+    if not reason.strip():
+        raise ServiceError("an escalation needs a reason")
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        transfer = _load_transfer(transfer_id)
+        if transfer.claimed_by_id != actor.pk:
+            raise Forbidden("only the social worker who claimed the transfer can escalate it")
+        _end(actor, transfer, TransferAction.ESCALATE, now, reason)
+        escalation = Escalation.objects.create(
+            transfer=transfer, responder=responder, reason=reason, escalated_by=actor, escalated_at=now
+        )
+        record(actor, "escalation.create", escalation, details={"transfer_id": transfer.pk, "responder": responder})
+    return escalation
+
+
+def expire_transfers(now: datetime | None = None, actor: Any = None) -> list[int]:
+    """Time out every requested transfer past its deadline; returns their ids.
+
+    Safe to run from any number of places at once (the queue and console polls, `crisisdesk
+    sweep`): each transfer is ended by one conditional update, so a timeout is recorded once.
+    """
+    now = _now(now)
+    due = list(
+        Transfer.objects.filter(status=TransferStatus.REQUESTED, deadline__lte=now).values_list("pk", flat=True)
+    )
+    expired = []
+    for pk in due:
+        try:
+            with transaction.atomic(durable=True):
+                transfer = _load_transfer(pk)
+                _end(actor, transfer, TransferAction.TIMEOUT, now, "not claimed before the deadline")
+                expired.append(pk)
+        except InvalidTransition:
+            continue  # claimed or expired by someone else meanwhile
+    return expired
+
+
+def acknowledge_alert(actor: Any, transfer_id: int, now: datetime | None = None) -> Transfer:
+    """The telecommunicator confirms they saw a timed-out / declined transfer and will take the fallback."""
+    _require(actor, "take_fallback")
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        transfer = _load_transfer(transfer_id)
+        if transfer.status not in (TransferStatus.TIMED_OUT, TransferStatus.DECLINED):
+            raise Conflict(f"the transfer is {transfer.status}; there is no alert to acknowledge")
+        if transfer.alert_acknowledged_at is None:
+            transfer.alert_acknowledged_at = now
+            transfer.save(update_fields=["alert_acknowledged_at"])
+            record(actor, "transfer.acknowledge_alert", transfer)
+    return transfer
+
+
+def take_fallback(
+    actor: Any,
+    call_id: int,
+    option: str,
+    *,
+    callback_number: str = "",
+    note: str = "",
+    transfer_id: int | None = None,
+    now: datetime | None = None,
+) -> FallbackRoute:
+    """Record the fallback the telecommunicator used (mobile crisis team, 988, callback ...)."""
+    _require(actor, "take_fallback")
+    now = _now(now)
+    _, protocol, _ = active_protocol()
+    if option not in {o.id for o in protocol.fallback_options}:
+        raise ServiceError(f"unknown fallback option {option!r}")
+    if option.startswith("callback") and not callback_number.strip():
+        raise ServiceError("a callback needs a callback number")
+    with transaction.atomic(durable=True):
+        call = Call.objects.filter(pk=call_id).first()
+        if call is None:
+            raise NotFound("no such call")
+        decision = Decision.objects.filter(call=call).order_by("-decided_at", "-pk").first()
+        transfer = None
+        if transfer_id is not None:
+            transfer = _load_transfer(transfer_id)
+            if transfer.call_id != call.pk:
+                raise ServiceError("the transfer belongs to another call")
+            if transfer.status in (TransferStatus.TIMED_OUT, TransferStatus.DECLINED) and not transfer.alert_acknowledged_at:
+                transfer.alert_acknowledged_at = now
+                transfer.save(update_fields=["alert_acknowledged_at"])
+        route = FallbackRoute.objects.create(
+            call=call, decision=decision, transfer=transfer, option=option,
+            callback_number=callback_number.strip(), note=note, taken_by=actor, taken_at=now,
+        )
+        record(actor, "call.fallback", call, details={"option": option, "transfer_id": transfer_id})
+    return route
+
+
+# --- availability -----------------------------------------------------------------------------
+
+
+def set_availability(actor: Any, status: str, now: datetime | None = None) -> SocialWorkerStatus:
+    _require(actor, "set_availability")
+    if status not in SocialWorkerStatus.Status.values:
+        raise ServiceError(f"status must be one of {SocialWorkerStatus.Status.values}")
+    with transaction.atomic(durable=True):
+        return _set_status(actor, status, _now(now))
+
+
+def _set_status(actor: Any, status: str, now: datetime) -> SocialWorkerStatus:
+    row, _ = SocialWorkerStatus.objects.select_for_update().get_or_create(
+        user=actor, defaults={"status": status, "changed_at": now}
+    )
+    before = row.status
+    row.status, row.changed_at = status, now
+    row.save(update_fields=["status", "changed_at"])
+    record(actor, "social_worker.availability", row, details={"from": before, "to": status})
+    return row

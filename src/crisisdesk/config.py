@@ -1,0 +1,58 @@
+"""Typed settings read from the environment by one factory; nothing connects at import.
+
+Environment variables (all optional for the demo):
+- DATABASE_URL: sqlite:///path or postgres://user@host:port/db (default: SQLite in ./var)
+- CRISISDESK_SECRET_KEY: required when CRISISDESK_DEBUG is off
+- CRISISDESK_DEBUG: 1 for development (the demo sets it)
+- CRISISDESK_ALLOWED_HOSTS: comma-separated host names
+- CRISISDESK_PROTOCOL: path of the protocol file loaded on first start (default: shipped MECC)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_DATA_DIR = Path.cwd() / "var"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    secret_key: str
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+    data_dir: Path
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config() -> Config:
+    data_dir = Path(os.environ.get("CRISISDESK_DATA_DIR", DEFAULT_DATA_DIR))
+    debug = _flag("CRISISDESK_DEBUG", default=False)
+    secret = os.environ.get("CRISISDESK_SECRET_KEY", "")
+    if not secret:
+        if not debug:
+            raise ConfigError("CRISISDESK_SECRET_KEY must be set when CRISISDESK_DEBUG is off")
+        secret = "insecure-development-key-" + "x" * 40  # noqa: S105 - only with DEBUG on
+    hosts = tuple(h.strip() for h in os.environ.get("CRISISDESK_ALLOWED_HOSTS", "").split(",") if h.strip())
+    if debug and not hosts:
+        hosts = ("127.0.0.1", "localhost", "[::1]")
+    return Config(
+        database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'crisisdesk.sqlite3'}",
+        secret_key=secret,
+        debug=debug,
+        allowed_hosts=hosts,
+        data_dir=data_dir,
+    )

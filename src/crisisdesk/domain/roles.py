@@ -1,0 +1,48 @@
+"""The people (and systems) who use Crisis Desk. The full permission matrix comes with issue 5."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    TELECOMMUNICATOR = "telecommunicator"
+    SOCIAL_WORKER = "social_worker"
+    SUPERVISOR = "supervisor"
+    EVALUATOR = "evaluator"
+    ADMINISTRATOR = "administrator"
+    CAD_INTEGRATION = "cad_integration"  # a system account that posts calls from the CAD
+
+
+HUMAN_ROLES = (
+    Role.TELECOMMUNICATOR,
+    Role.SOCIAL_WORKER,
+    Role.SUPERVISOR,
+    Role.EVALUATOR,
+    Role.ADMINISTRATOR,
+)
+
+# Which roles may perform each operational action. Services check these; pages hide what a role
+# cannot do. Supervisors may act on the floor in an emergency (e.g. cancel a stuck transfer).
+CAN = {
+    "intake_call": {Role.CAD_INTEGRATION, Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "screen_call": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "request_transfer": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "cancel_transfer": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "take_fallback": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "claim_transfer": {Role.SOCIAL_WORKER},
+    "decline_transfer": {Role.SOCIAL_WORKER},
+    "escalate_transfer": {Role.SOCIAL_WORKER},
+    "complete_transfer": {Role.SOCIAL_WORKER},
+    "set_availability": {Role.SOCIAL_WORKER},
+    "view_floor": {Role.SUPERVISOR},
+    "view_queue": {Role.SOCIAL_WORKER, Role.SUPERVISOR},
+    "view_calls": {Role.TELECOMMUNICATOR, Role.SUPERVISOR, Role.SOCIAL_WORKER},
+    "publish_protocol": {Role.ADMINISTRATOR},
+    "view_aggregates": {Role.EVALUATOR, Role.SUPERVISOR},
+}
+
+
+def may(role: str, action: str) -> bool:
+    try:
+        return Role(role) in CAN[action]
+    except (ValueError, KeyError):
+        return False
