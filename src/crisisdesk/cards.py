@@ -14,6 +14,7 @@ is compared with the result; supervisors use this to test a protocol change befo
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -68,10 +69,8 @@ def run_cards(lines: Iterable[str], protocol: Protocol, check: bool = False) -> 
             card = _parse_card(raw, protocol)
             card_id = card["id"]
         except (ValueError, TypeError) as exc:
-            try:
+            with contextlib.suppress(ValueError, AttributeError):
                 card_id = json.loads(raw).get("id", card_id)
-            except (ValueError, AttributeError):
-                pass
             yield CardResult({"id": card_id, "error": f"line {number}: {exc}"}, error=True)
             continue
         decision = decide(

@@ -23,7 +23,9 @@ def _triage(argv: list[str]) -> int:
     parser.add_argument("--batch", required=True, help="JSON-lines file of cards, or - for standard input")
     parser.add_argument("--protocol", default=str(DEFAULT_PROTOCOL), help="protocol YAML (default: MECC)")
     parser.add_argument(
-        "--check", action="store_true", help="compare each card's 'expect' with the result; exit 1 on mismatch"
+        "--check",
+        action="store_true",
+        help="compare each card's 'expect' with the result; exit 1 on mismatch",
     )
     args = parser.parse_args(argv)
     try:

@@ -26,7 +26,9 @@ def record(
     elif obj is not None:
         object_type = obj._meta.model_name or ""
         object_id = str(obj.pk)
-    assert transaction.get_connection().in_atomic_block, "audit rows are written inside the change's transaction"
+    assert transaction.get_connection().in_atomic_block, (
+        "audit rows are written inside the change's transaction"
+    )
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,

@@ -61,7 +61,9 @@ def publish_protocol(
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         if ProtocolVersion.objects.filter(center=protocol.center, version=protocol.version).exists():
-            raise ValueError(f"{protocol.center} version {protocol.version} exists; give the change a new version")
+            raise ValueError(
+                f"{protocol.center} version {protocol.version} exists; give the change a new version"
+            )
         previous = list(
             ProtocolVersion.objects.select_for_update().filter(center=protocol.center, is_active=True)
         )

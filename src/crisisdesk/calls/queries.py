@@ -56,7 +56,9 @@ def latest_decision(call: Call) -> Decision | None:
 
 def get_transfer(actor: Any, transfer_id: int) -> Transfer:
     _visible(actor, "view_calls")
-    transfer = Transfer.objects.select_related("call", "claimed_by", "requested_by").filter(pk=transfer_id).first()
+    transfer = (
+        Transfer.objects.select_related("call", "claimed_by", "requested_by").filter(pk=transfer_id).first()
+    )
     if transfer is None:
         raise NotFound("no such transfer")
     return transfer
@@ -108,7 +110,7 @@ def floor_summary(actor: Any, now: datetime | None = None) -> dict[str, Any]:
     decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end)
     by_outcome = {row["outcome"]: row["n"] for row in decisions.values("outcome").annotate(n=Count("pk"))}
     claimed = today.exclude(claimed_at=None).values_list("requested_at", "claimed_at")
-    waits = sorted((c - r).total_seconds() for r, c in claimed)
+    waits = sorted((c - r).total_seconds() for r, c in claimed if c is not None)
     return {
         "queue": queue(actor),
         "social_workers": social_worker_statuses(actor),

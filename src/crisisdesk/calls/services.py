@@ -53,7 +53,9 @@ class Invalid(ServiceError):
 
 def _require(actor: Any, action: str) -> None:
     if not may(getattr(actor, "role", ""), action):
-        raise Forbidden(f"a {getattr(actor, 'role', 'anonymous') or 'anonymous'} may not {action.replace('_', ' ')}")
+        raise Forbidden(
+            f"a {getattr(actor, 'role', 'anonymous') or 'anonymous'} may not {action.replace('_', ' ')}"
+        )
 
 
 def _now(now: datetime | None) -> datetime:
@@ -95,7 +97,9 @@ def reject_record(actor: Any, channel: str, body: str, errors: list[dict[str, An
             received_at=timezone.now(),
             received_by=actor if getattr(actor, "pk", None) else None,
         )
-        record(actor, "call.reject", row, outcome="rejected", details={"errors": [e["field"] for e in errors]})
+        record(
+            actor, "call.reject", row, outcome="rejected", details={"errors": [e["field"] for e in errors]}
+        )
     return row
 
 
@@ -116,7 +120,9 @@ def intake_json(actor: Any, body: bytes | str, channel: str = "POST /api/v1/call
     return intake_call(actor, cad)
 
 
-def intake_call(actor: Any, cad: CadCall, origin: str = Call.Origin.CAD, now: datetime | None = None) -> IntakeResult:
+def intake_call(
+    actor: Any, cad: CadCall, origin: str = Call.Origin.CAD, now: datetime | None = None
+) -> IntakeResult:
     """Take in one call, idempotent on (source, incident id).
 
     An identical repeat returns the stored call; a repeat with a different payload is stored as an
@@ -167,7 +173,10 @@ def _repeat(actor: Any, call: Call, payload: dict[str, Any], digest: str, now: d
         record(actor, "call.intake_repeat", call)
         return IntakeResult(call, created=False)
     conflict = IntakeConflict.objects.create(
-        call=call, payload=payload, payload_sha256=digest, received_at=now,
+        call=call,
+        payload=payload,
+        payload_sha256=digest,
+        received_at=now,
         received_by=actor if getattr(actor, "pk", None) else None,
     )
     record(actor, "call.intake_conflict", call, outcome="conflict", details={"conflict_id": conflict.pk})
@@ -198,7 +207,9 @@ def screen_call(
         available = social_worker_available()
         result = decide(protocol, call.call_type_raw, answers, now, available, calendar=calendar)
         full_answers = {q: answers.get(q) for q in protocol.question_ids}
-        screening = Screening.objects.create(call=call, answers=full_answers, screened_by=actor, screened_at=now)
+        screening = Screening.objects.create(
+            call=call, answers=full_answers, screened_by=actor, screened_at=now
+        )
         decision = Decision.objects.create(
             call=call,
             screening=screening,
@@ -245,7 +256,9 @@ def request_transfer(actor: Any, call_id: int, now: datetime | None = None) -> T
             if not Call.objects.filter(pk=call_id).exists():
                 raise NotFound("no such call")
             raise NotAllowedByDecision("screen the call before transferring it")
-        live = Transfer.objects.filter(call_id=call_id, status__in=[TransferStatus.REQUESTED, TransferStatus.CLAIMED])
+        live = Transfer.objects.filter(
+            call_id=call_id, status__in=[TransferStatus.REQUESTED, TransferStatus.CLAIMED]
+        )
         existing = live.first()
         if existing is not None:
             return existing
@@ -264,7 +277,12 @@ def request_transfer(actor: Any, call_id: int, now: datetime | None = None) -> T
             requested_at=now,
             deadline=now + timedelta(seconds=protocol.transfer_timeout_seconds),
         )
-        record(actor, "transfer.request", transfer, details={"call_id": call_id, "deadline": transfer.deadline.isoformat()})
+        record(
+            actor,
+            "transfer.request",
+            transfer,
+            details={"call_id": call_id, "deadline": transfer.deadline.isoformat()},
+        )
     return transfer
 
 
@@ -298,7 +316,9 @@ def claim_transfer(actor: Any, transfer_id: int, now: datetime | None = None) ->
             record(actor, "transfer.claim", transfer, details={"seconds_to_claim": waited})
         else:
             if transfer.status == TransferStatus.REQUESTED:  # the deadline passed: time it out now
-                transfer = _end(None, transfer, TransferAction.TIMEOUT, now, "not claimed before the deadline")
+                transfer = _end(
+                    None, transfer, TransferAction.TIMEOUT, now, "not claimed before the deadline"
+                )
             record(actor, "transfer.claim", transfer, outcome="refused", details={"status": transfer.status})
     # Raised after the commit so that the refusal (and any timeout) stays recorded.
     if not won:
@@ -309,7 +329,10 @@ def claim_transfer(actor: Any, transfer_id: int, now: datetime | None = None) ->
 def _end(actor: Any, transfer: Transfer, action: TransferAction, now: datetime, reason: str = "") -> Transfer:
     step = transition(transfer.status, action)
     updated = Transfer.objects.filter(pk=transfer.pk, status=step.before).update(
-        status=step.after, ended_at=now, ended_by=actor if getattr(actor, "pk", None) else None, end_reason=reason
+        status=step.after,
+        ended_at=now,
+        ended_by=actor if getattr(actor, "pk", None) else None,
+        end_reason=reason,
     )
     if not updated:  # changed under us since it was read
         transfer.refresh_from_db()
@@ -337,7 +360,9 @@ def cancel_transfer(actor: Any, transfer_id: int, reason: str = "", now: datetim
     return _act(actor, transfer_id, TransferAction.CANCEL, "cancel_transfer", reason, now)
 
 
-def complete_transfer(actor: Any, transfer_id: int, reason: str = "", now: datetime | None = None) -> Transfer:
+def complete_transfer(
+    actor: Any, transfer_id: int, reason: str = "", now: datetime | None = None
+) -> Transfer:
     """The social worker finished the call; they become available again in the same transaction."""
     _require(actor, "complete_transfer")
     now = _now(now)
@@ -368,7 +393,12 @@ def escalate_transfer(
         escalation = Escalation.objects.create(
             transfer=transfer, responder=responder, reason=reason, escalated_by=actor, escalated_at=now
         )
-        record(actor, "escalation.create", escalation, details={"transfer_id": transfer.pk, "responder": responder})
+        record(
+            actor,
+            "escalation.create",
+            escalation,
+            details={"transfer_id": transfer.pk, "responder": responder},
+        )
     return escalation
 
 
@@ -380,7 +410,9 @@ def expire_transfers(now: datetime | None = None, actor: Any = None) -> list[int
     """
     now = _now(now)
     due = list(
-        Transfer.objects.filter(status=TransferStatus.REQUESTED, deadline__lte=now).values_list("pk", flat=True)
+        Transfer.objects.filter(status=TransferStatus.REQUESTED, deadline__lte=now).values_list(
+            "pk", flat=True
+        )
     )
     expired = []
     for pk in due:
@@ -437,12 +469,21 @@ def take_fallback(
             transfer = _load_transfer(transfer_id)
             if transfer.call_id != call.pk:
                 raise ServiceError("the transfer belongs to another call")
-            if transfer.status in (TransferStatus.TIMED_OUT, TransferStatus.DECLINED) and not transfer.alert_acknowledged_at:
+            if (
+                transfer.status in (TransferStatus.TIMED_OUT, TransferStatus.DECLINED)
+                and not transfer.alert_acknowledged_at
+            ):
                 transfer.alert_acknowledged_at = now
                 transfer.save(update_fields=["alert_acknowledged_at"])
         route = FallbackRoute.objects.create(
-            call=call, decision=decision, transfer=transfer, option=option,
-            callback_number=callback_number.strip(), note=note, taken_by=actor, taken_at=now,
+            call=call,
+            decision=decision,
+            transfer=transfer,
+            option=option,
+            callback_number=callback_number.strip(),
+            note=note,
+            taken_by=actor,
+            taken_at=now,
         )
         record(actor, "call.fallback", call, details={"option": option, "transfer_id": transfer_id})
     return route

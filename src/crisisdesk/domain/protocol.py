@@ -172,7 +172,9 @@ def _parse_calendar(doc: Mapping[str, Any], problems: list[str]) -> CalendarSpec
     if not hours:
         problems.append("service_calendar.hours: at least one block of opening hours is required")
     hol = cal.get("holidays") or {}
-    closures = {d for i, v in enumerate(cal.get("closures") or []) if (d := _date(v, f"closures[{i}]", problems))}
+    closures = {
+        d for i, v in enumerate(cal.get("closures") or []) if (d := _date(v, f"closures[{i}]", problems))
+    }
     open_dates = {
         d for i, v in enumerate(cal.get("open_dates") or []) if (d := _date(v, f"open_dates[{i}]", problems))
     }
@@ -203,7 +205,9 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
         except ValueError:
             problems.append(f"{where}.kind: {q.get('kind')!r} must be exclusion or consent")
             continue
-        reason_code = q.get("reason") or (q.get("id") if kind is QuestionKind.EXCLUSION else "caller_declined")
+        reason_code = q.get("reason") or (
+            q.get("id") if kind is QuestionKind.EXCLUSION else "caller_declined"
+        )
         try:
             reason = Reason(reason_code)
         except ValueError:

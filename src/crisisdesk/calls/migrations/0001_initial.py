@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,184 +14,461 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Call',
+            name="Call",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=64)),
-                ('incident_id', models.CharField(max_length=64)),
-                ('origin', models.CharField(choices=[('cad', 'Cad'), ('console', 'Console')], default='cad', max_length=16)),
-                ('call_type_raw', models.CharField(max_length=128)),
-                ('call_type', models.CharField(blank=True, db_index=True, max_length=128)),
-                ('apco_code', models.CharField(blank=True, max_length=16)),
-                ('scope', models.CharField(blank=True, db_index=True, max_length=16)),
-                ('call_type_needs_review', models.BooleanField(db_index=True, default=False)),
-                ('priority', models.CharField(blank=True, max_length=16)),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('address', models.CharField(blank=True, max_length=255)),
-                ('latitude', models.FloatField(blank=True, null=True)),
-                ('longitude', models.FloatField(blank=True, null=True)),
-                ('caller_phone', models.CharField(blank=True, max_length=32)),
-                ('narrative', models.TextField(blank=True)),
-                ('payload', models.JSONField(default=dict)),
-                ('payload_sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=64)),
+                ("incident_id", models.CharField(max_length=64)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("cad", "Cad"), ("console", "Console")], default="cad", max_length=16
+                    ),
+                ),
+                ("call_type_raw", models.CharField(max_length=128)),
+                ("call_type", models.CharField(blank=True, db_index=True, max_length=128)),
+                ("apco_code", models.CharField(blank=True, max_length=16)),
+                ("scope", models.CharField(blank=True, db_index=True, max_length=16)),
+                ("call_type_needs_review", models.BooleanField(db_index=True, default=False)),
+                ("priority", models.CharField(blank=True, max_length=16)),
+                ("received_at", models.DateTimeField(db_index=True)),
+                ("address", models.CharField(blank=True, max_length=255)),
+                ("latitude", models.FloatField(blank=True, null=True)),
+                ("longitude", models.FloatField(blank=True, null=True)),
+                ("caller_phone", models.CharField(blank=True, max_length=32)),
+                ("narrative", models.TextField(blank=True)),
+                ("payload", models.JSONField(default=dict)),
+                ("payload_sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('transfer', 'transfer'), ('dispatch', 'dispatch'), ('fallback', 'fallback'), ('not_eligible', 'not eligible')], db_index=True, max_length=16)),
-                ('fallback_options', models.JSONField(default=list)),
-                ('social_worker_available', models.BooleanField()),
-                ('next_opening', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(db_index=True)),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='calls.call')),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("transfer", "transfer"),
+                            ("dispatch", "dispatch"),
+                            ("fallback", "fallback"),
+                            ("not_eligible", "not eligible"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("fallback_options", models.JSONField(default=list)),
+                ("social_worker_available", models.BooleanField()),
+                ("next_opening", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(db_index=True)),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="decisions", to="calls.call"
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DecisionReason',
+            name="DecisionReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=40)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reasons', to='calls.decision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, max_length=40)),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reasons",
+                        to="calls.decision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='IntakeConflict',
+            name="IntakeConflict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payload', models.JSONField()),
-                ('payload_sha256', models.CharField(max_length=64)),
-                ('received_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conflicts', to='calls.call')),
-                ('received_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payload", models.JSONField()),
+                ("payload_sha256", models.CharField(max_length=64)),
+                ("received_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="conflicts", to="calls.call"
+                    ),
+                ),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProtocolVersion',
+            name="ProtocolVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('center', models.CharField(max_length=32)),
-                ('version', models.CharField(max_length=64)),
-                ('document', models.JSONField()),
-                ('source_text', models.TextField(blank=True)),
-                ('published_at', models.DateTimeField()),
-                ('is_active', models.BooleanField(default=True)),
-                ('change_note', models.TextField(blank=True)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("center", models.CharField(max_length=32)),
+                ("version", models.CharField(max_length=64)),
+                ("document", models.JSONField()),
+                ("source_text", models.TextField(blank=True)),
+                ("published_at", models.DateTimeField()),
+                ("is_active", models.BooleanField(default=True)),
+                ("change_note", models.TextField(blank=True)),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='decision',
-            name='protocol',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='calls.protocolversion'),
+            model_name="decision",
+            name="protocol",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="decisions",
+                to="calls.protocolversion",
+            ),
         ),
         migrations.CreateModel(
-            name='RejectedRecord',
+            name="RejectedRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=64)),
-                ('source', models.CharField(blank=True, max_length=64)),
-                ('incident_id', models.CharField(blank=True, max_length=64)),
-                ('body', models.TextField()),
-                ('errors', models.JSONField()),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('received_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=64)),
+                ("source", models.CharField(blank=True, max_length=64)),
+                ("incident_id", models.CharField(blank=True, max_length=64)),
+                ("body", models.TextField()),
+                ("errors", models.JSONField()),
+                ("received_at", models.DateTimeField(db_index=True)),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Screening',
+            name="Screening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answers', models.JSONField()),
-                ('screened_at', models.DateTimeField()),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='calls.call')),
-                ('screened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("answers", models.JSONField()),
+                ("screened_at", models.DateTimeField()),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="calls.call",
+                    ),
+                ),
+                (
+                    "screened_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='decision',
-            name='screening',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='decision', to='calls.screening'),
+            model_name="decision",
+            name="screening",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="decision", to="calls.screening"
+            ),
         ),
         migrations.CreateModel(
-            name='SocialWorkerStatus',
+            name="SocialWorkerStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('available', 'Available'), ('busy', 'Busy'), ('away', 'Away')], db_index=True, default='away', max_length=16)),
-                ('changed_at', models.DateTimeField()),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sw_status', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("available", "Available"), ("busy", "Busy"), ("away", "Away")],
+                        db_index=True,
+                        default="away",
+                        max_length=16,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sw_status",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('requested', 'requested'), ('claimed', 'claimed'), ('timed_out', 'timed out'), ('declined', 'declined'), ('cancelled', 'cancelled'), ('escalated', 'escalated'), ('completed', 'completed')], db_index=True, max_length=16)),
-                ('requested_at', models.DateTimeField(db_index=True)),
-                ('deadline', models.DateTimeField(db_index=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, max_length=255)),
-                ('alert_acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='calls.call')),
-                ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='calls.decision')),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "requested"),
+                            ("claimed", "claimed"),
+                            ("timed_out", "timed out"),
+                            ("declined", "declined"),
+                            ("cancelled", "cancelled"),
+                            ("escalated", "escalated"),
+                            ("completed", "completed"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(db_index=True)),
+                ("deadline", models.DateTimeField(db_index=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("end_reason", models.CharField(blank=True, max_length=255)),
+                ("alert_acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="transfers", to="calls.call"
+                    ),
+                ),
+                (
+                    "claimed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="calls.decision",
+                    ),
+                ),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FallbackRoute',
+            name="FallbackRoute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('option', models.CharField(db_index=True, max_length=64)),
-                ('callback_number', models.CharField(blank=True, max_length=32)),
-                ('note', models.TextField(blank=True)),
-                ('taken_at', models.DateTimeField()),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fallbacks', to='calls.call')),
-                ('decision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='calls.decision')),
-                ('taken_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('transfer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='calls.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("option", models.CharField(db_index=True, max_length=64)),
+                ("callback_number", models.CharField(blank=True, max_length=32)),
+                ("note", models.TextField(blank=True)),
+                ("taken_at", models.DateTimeField()),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="fallbacks", to="calls.call"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="calls.decision",
+                    ),
+                ),
+                (
+                    "taken_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="calls.transfer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('responder', models.CharField(choices=[('police', 'Police'), ('fire', 'Fire'), ('ems', 'Ems')], max_length=16)),
-                ('reason', models.TextField()),
-                ('escalated_at', models.DateTimeField()),
-                ('escalated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='calls.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "responder",
+                    models.CharField(
+                        choices=[("police", "Police"), ("fire", "Fire"), ("ems", "Ems")], max_length=16
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("escalated_at", models.DateTimeField()),
+                (
+                    "escalated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations",
+                        to="calls.transfer",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='call',
-            constraint=models.UniqueConstraint(fields=('source', 'incident_id'), name='call_source_incident_unique'),
+            model_name="call",
+            constraint=models.UniqueConstraint(
+                fields=("source", "incident_id"), name="call_source_incident_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decisionreason',
-            constraint=models.UniqueConstraint(fields=('decision', 'code'), name='decision_reason_unique'),
+            model_name="decisionreason",
+            constraint=models.UniqueConstraint(fields=("decision", "code"), name="decision_reason_unique"),
         ),
         migrations.AddConstraint(
-            model_name='protocolversion',
-            constraint=models.UniqueConstraint(fields=('center', 'version'), name='protocol_version_unique'),
+            model_name="protocolversion",
+            constraint=models.UniqueConstraint(fields=("center", "version"), name="protocol_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='protocolversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('center',), name='one_active_protocol_per_center'),
+            model_name="protocolversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("center",),
+                name="one_active_protocol_per_center",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['requested', 'claimed'])), fields=('call',), name='one_active_transfer_per_call'),
+            model_name="transfer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["requested", "claimed"])),
+                fields=("call",),
+                name="one_active_transfer_per_call",
+            ),
         ),
     ]
