@@ -40,6 +40,8 @@ def _parse_card(raw: str, protocol: Protocol) -> dict[str, Any]:
     for key in ("id", "call_type", "answers", "at"):
         if key not in card:
             raise ValueError(f"missing field {key!r}")
+    if not isinstance(card["call_type"], str):
+        raise ValueError("call_type must be a string")
     if not isinstance(card["answers"], dict):
         raise ValueError("answers must be an object of question id -> true/false/null")
     unknown = set(card["answers"]) - set(protocol.question_ids)

@@ -33,7 +33,11 @@ def _triage(argv: list[str]) -> int:
     except (OSError, ProtocolError, ValueError) as exc:
         print(f"crisisdesk triage: {exc}", file=sys.stderr)
         return 2
-    fh = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    try:
+        fh = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        print(f"crisisdesk triage: cannot read the cards: {exc}", file=sys.stderr)
+        return 2
     errors = mismatches = total = 0
     with fh:
         for result in run_cards(fh, protocol, check=args.check):

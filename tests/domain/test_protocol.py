@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -153,7 +154,12 @@ def test_emergency_only_call_types(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Emotionally Disturb Person", "Check the Welfare", "Drunk/Intoxicated Person", "Assist a Disabled Person"],
+    [
+        "Emotionally Disturb Person",
+        "Check the Welfare",
+        "Drunk/Intoxicated Person",
+        "Assist a Disabled Person",
+    ],
 )
 def test_in_scope_call_types(name: str) -> None:
     ct = MECC.find_call_type(name)
@@ -207,7 +213,9 @@ def _set_question(index: int, **fields: Any) -> Callable[[Doc], None]:
 
 # (mutation of the MECC document, a fragment the problem list must contain)
 INVALID: list[Any] = [
-    pytest.param(_set("timezone", "Mars/Olympus_Mons"), "timezone: 'Mars/Olympus_Mons' is not an IANA", id="tz"),
+    pytest.param(
+        _set("timezone", "Mars/Olympus_Mons"), "timezone: 'Mars/Olympus_Mons' is not an IANA", id="tz"
+    ),
     pytest.param(_set("timezone", ""), "timezone: '' is not an IANA", id="tz-empty"),
     pytest.param(_set("version", " "), "version: required", id="version-blank"),
     pytest.param(_set("center", None), "center: required", id="center-missing"),
@@ -217,7 +225,9 @@ INVALID: list[Any] = [
         id="scope",
     ),
     pytest.param(
-        lambda doc: doc["call_types"][0].pop("apco"), "call_types[0]: name and apco are required", id="no-apco"
+        lambda doc: doc["call_types"][0].pop("apco"),
+        "call_types[0]: name and apco are required",
+        id="no-apco",
     ),
     pytest.param(
         _set_question(0, reason="gun"),
@@ -244,7 +254,9 @@ INVALID: list[Any] = [
         id="no-exclusion-question",
     ),
     pytest.param(
-        _set_fallback("lunch_break", ["988"]), "fallbacks.lunch_break: not a known reason code", id="fallback-reason"
+        _set_fallback("lunch_break", ["988"]),
+        "fallbacks.lunch_break: not a known reason code",
+        id="fallback-reason",
     ),
     pytest.param(
         _set_fallback("holiday", ["mobile_crisis_team", "pager"]),
@@ -266,7 +278,9 @@ INVALID: list[Any] = [
         "call_types[126]: 'emotionally   DISTURB person' matches 'Emotionally Disturb Person'",
         id="call-type-duplicate-normalised",
     ),
-    pytest.param(_set("call_types", []), "call_types: at least one call type is required", id="no-call-types"),
+    pytest.param(
+        _set("call_types", []), "call_types: at least one call type is required", id="no-call-types"
+    ),
     pytest.param(_set_hours(close="12:00"), "close must be after open", id="close-equals-open"),
     pytest.param(_set_hours(open="21:00", close="02:00"), "close must be after open", id="overnight"),
     pytest.param(_set_hours(open="noon"), "hours[0].open: 'noon' is not a HH:MM time", id="time-word"),
@@ -352,14 +366,12 @@ def test_24_00_closes_at_the_end_of_the_day() -> None:
 
 
 def test_closures_accept_iso_strings_and_yaml_dates() -> None:
-    import datetime as dt
-
     doc = mecc_doc()
-    doc["service_calendar"]["closures"] = ["2026-12-24", dt.date(2026, 12, 31)]
+    doc["service_calendar"]["closures"] = ["2026-12-24", date(2026, 12, 31)]
     doc["service_calendar"]["open_dates"] = ["2026-11-11"]
     cal = parse_protocol(doc).calendar
-    assert cal.closures == frozenset({dt.date(2026, 12, 24), dt.date(2026, 12, 31)})
-    assert cal.open_dates == frozenset({dt.date(2026, 11, 11)})
+    assert cal.closures == frozenset({date(2026, 12, 24), date(2026, 12, 31)})
+    assert cal.open_dates == frozenset({date(2026, 11, 11)})
 
 
 def test_version_and_names_are_trimmed() -> None:
@@ -383,7 +395,7 @@ def test_version_and_names_are_trimmed() -> None:
         pytest.param({"country": "US", "categories": ["bogus"]}, "bogus", id="unknown-category"),
     ],
 )
-def test_bug_holiday_settings_are_validated_at_parse_time(holidays_section: Doc, fragment: str) -> None:
+def test_regression_holiday_settings_are_validated_at_parse_time(holidays_section: Doc, fragment: str) -> None:
     """Today these parse, then `decide` raises NotImplementedError/ValueError on the first live call."""
     doc = mecc_doc()
     doc["service_calendar"]["holidays"] = holidays_section
@@ -400,7 +412,7 @@ def test_bug_holiday_settings_are_validated_at_parse_time(holidays_section: Doc,
         pytest.param(6, "weapon", id="consent-with-exclusion-reason"),
     ],
 )
-def test_bug_question_reason_must_fit_its_kind(index: int, reason: str) -> None:
+def test_regression_question_reason_must_fit_its_kind(index: int, reason: str) -> None:
     """Today these parse, and a "yes"/"no" gives a dispatch or fallback with an EMPTY reasons list."""
     doc = mecc_doc()
     doc["screening"][index]["reason"] = reason
@@ -422,7 +434,7 @@ def test_bug_question_reason_must_fit_its_kind(index: int, reason: str) -> None:
         pytest.param(_set_hours(days=[]), id="hours-block-without-days"),
     ],
 )
-def test_bug_malformed_shapes_raise_protocol_error(mutate: Callable[[Doc], None]) -> None:
+def test_regression_malformed_shapes_raise_protocol_error(mutate: Callable[[Doc], None]) -> None:
     """Today most of these raise AttributeError/KeyError (a traceback in the CLI, a 500 in the admin),
     and a block with no days parses, then every `is_open` raises ValueError on a live call."""
     doc = mecc_doc()
@@ -430,7 +442,7 @@ def test_bug_malformed_shapes_raise_protocol_error(mutate: Callable[[Doc], None]
     assert problems_of(doc)
 
 
-def test_bug_unquoted_numeric_option_id_is_accepted() -> None:
+def test_regression_unquoted_numeric_option_id_is_accepted() -> None:
     """`id: 988` unquoted in YAML is an int in both places; options are str()-ed, references are not."""
     doc = mecc_doc()
     doc["fallback_options"][1]["id"] = 988

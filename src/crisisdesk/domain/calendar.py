@@ -11,7 +11,7 @@ the center's own closures and exceptions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 import holidays as holidays_lib
@@ -110,5 +110,8 @@ class ServiceCalendar:
             day = local.date() + timedelta(days=offset)
             for start, end in self._blocks(day):
                 if end.timestamp() > instant:
-                    return start if start.timestamp() >= instant else local
+                    # Through UTC so an opening inside a DST gap comes back as a real wall-clock time.
+                    return (
+                        start.astimezone(UTC).astimezone(self.tz) if start.timestamp() >= instant else local
+                    )
         raise ValueError(f"the service calendar has no opening hours within {self.HORIZON_DAYS} days")

@@ -17,7 +17,17 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crisisdesk.domain.reasons import FALLBACK_REASONS, Reason
+import holidays as holidays_lib
+
+from crisisdesk.domain.reasons import DISPATCH_REASONS, FALLBACK_REASONS, Reason
+
+# The reasons a screening question may carry, by kind: a "yes" to an exclusion is a safety reason;
+# a "no" to the consent question is the caller declining.
+EXCLUSION_REASONS = frozenset(DISPATCH_REASONS) - {
+    Reason.CALL_TYPE_EMERGENCY_ONLY,
+    Reason.SCREENING_INCOMPLETE,
+}
+CONSENT_REASONS = frozenset({Reason.CALLER_DECLINED})
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPACES = re.compile(r"\s+")
@@ -126,6 +136,26 @@ class Protocol:
         return tuple(q.id for q in self.questions)
 
 
+def _mapping(value: Any, where: str, problems: list[str]) -> Mapping[str, Any]:
+    """`value` as a mapping; anything else (a string, a list) is a problem, reported once."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}: must be a mapping of key: value, not {type(value).__name__}")
+        return {}
+    return value
+
+
+def _list(value: Any, where: str, problems: list[str]) -> list[Any]:
+    """`value` as a list; a bare string where a list belongs is refused instead of read letter by letter."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{where}: must be a list, e.g. [a, b], not {type(value).__name__}")
+        return []
+    return value
+
+
 def _hhmm(value: Any, where: str, problems: list[str]) -> time:
     try:
         hours, minutes = str(value).split(":")
@@ -154,16 +184,19 @@ def _parse_calendar(doc: Mapping[str, Any], problems: list[str]) -> CalendarSpec
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"timezone: {tz_name!r} is not an IANA time zone")
         tz_name = "UTC"
-    cal = doc.get("service_calendar") or {}
+    cal = _mapping(doc.get("service_calendar"), "service_calendar", problems)
     hours: list[OpeningHours] = []
-    for i, block in enumerate(cal.get("hours") or []):
+    for i, raw_block in enumerate(_list(cal.get("hours"), "service_calendar.hours", problems)):
         where = f"service_calendar.hours[{i}]"
+        block = _mapping(raw_block, where, problems)
         days = set()
-        for d in block.get("days") or []:
+        for d in _list(block.get("days"), f"{where}.days", problems):
             if str(d).lower() not in WEEKDAYS:
                 problems.append(f"{where}.days: {d!r} is not one of {', '.join(WEEKDAYS)}")
             else:
                 days.add(WEEKDAYS.index(str(d).lower()))
+        if not days:
+            problems.append(f"{where}.days: at least one day is required")
         opens = _hhmm(block.get("open"), f"{where}.open", problems)
         closes = _hhmm(block.get("close"), f"{where}.close", problems)
         if closes <= opens:
@@ -171,19 +204,35 @@ def _parse_calendar(doc: Mapping[str, Any], problems: list[str]) -> CalendarSpec
         hours.append(OpeningHours(frozenset(days), opens, closes))
     if not hours:
         problems.append("service_calendar.hours: at least one block of opening hours is required")
-    hol = cal.get("holidays") or {}
+    hol = _mapping(cal.get("holidays"), "service_calendar.holidays", problems)
+    categories = tuple(str(c) for c in _list(hol.get("categories"), "holidays.categories", problems)) or (
+        "public",
+    )
+    if hol.get("country"):
+        try:
+            # Build the table once so an unknown country, subdivision or category is refused now,
+            # not on the first live call.
+            holidays_lib.country_holidays(
+                str(hol["country"]), subdiv=hol.get("subdivision"), categories=categories, years=2026
+            )
+        except (NotImplementedError, ValueError, KeyError) as exc:
+            problems.append(f"service_calendar.holidays: {exc}")
     closures = {
-        d for i, v in enumerate(cal.get("closures") or []) if (d := _date(v, f"closures[{i}]", problems))
+        d
+        for i, v in enumerate(_list(cal.get("closures"), "closures", problems))
+        if (d := _date(v, f"closures[{i}]", problems))
     }
     open_dates = {
-        d for i, v in enumerate(cal.get("open_dates") or []) if (d := _date(v, f"open_dates[{i}]", problems))
+        d
+        for i, v in enumerate(_list(cal.get("open_dates"), "open_dates", problems))
+        if (d := _date(v, f"open_dates[{i}]", problems))
     }
     return CalendarSpec(
         timezone=tz_name,
         hours=tuple(hours),
         holiday_country=hol.get("country"),
         holiday_subdivision=hol.get("subdivision"),
-        holiday_categories=tuple(hol.get("categories") or ("public",)),
+        holiday_categories=categories,
         closures=frozenset(closures),
         open_dates=frozenset(open_dates),
     )
@@ -198,8 +247,11 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
     calendar = _parse_calendar(doc, problems)
 
     questions: list[Question] = []
-    for i, q in enumerate(doc.get("screening") or []):
+    for i, raw_q in enumerate(_list(doc.get("screening"), "screening", problems)):
         where = f"screening[{i}]"
+        q = _mapping(raw_q, where, problems)
+        if not q:
+            continue
         try:
             kind = QuestionKind(q.get("kind"))
         except ValueError:
@@ -208,10 +260,17 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
         reason_code = q.get("reason") or (
             q.get("id") if kind is QuestionKind.EXCLUSION else "caller_declined"
         )
+        allowed = EXCLUSION_REASONS if kind is QuestionKind.EXCLUSION else CONSENT_REASONS
         try:
             reason = Reason(reason_code)
         except ValueError:
             problems.append(f"{where}.reason: {reason_code!r} is not a known reason code")
+            continue
+        if reason not in allowed:
+            problems.append(
+                f"{where}.reason: {reason.value!r} cannot be the reason of a {kind.value} question "
+                f"(use one of {sorted(r.value for r in allowed)})"
+            )
             continue
         if not q.get("id") or not q.get("text"):
             problems.append(f"{where}: id and text are required")
@@ -223,30 +282,40 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
     if not any(q.kind is QuestionKind.EXCLUSION for q in questions):
         problems.append("screening: at least one safety (exclusion) question is required")
 
-    options = tuple(
-        FallbackOption(str(o["id"]), str(o.get("label") or o["id"]), str(o.get("instructions") or ""))
-        for o in (doc.get("fallback_options") or [])
-    )
+    options: list[FallbackOption] = []
+    for i, raw_o in enumerate(_list(doc.get("fallback_options"), "fallback_options", problems)):
+        o = _mapping(raw_o, f"fallback_options[{i}]", problems)
+        if o.get("id") in (None, ""):
+            problems.append(f"fallback_options[{i}]: id is required")
+            continue
+        options.append(
+            FallbackOption(str(o["id"]), str(o.get("label") or o["id"]), str(o.get("instructions") or ""))
+        )
     option_ids = {o.id for o in options}
     fallbacks: dict[Reason, tuple[str, ...]] = {}
-    for reason_code, opts in (doc.get("fallbacks") or {}).items():
+    for reason_code, opts in _mapping(doc.get("fallbacks"), "fallbacks", problems).items():
         try:
             reason = Reason(reason_code)
         except ValueError:
             problems.append(f"fallbacks.{reason_code}: not a known reason code")
             continue
-        for o in opts or []:
-            if o not in option_ids:
-                problems.append(f"fallbacks.{reason_code}: {o!r} is not in fallback_options")
-        fallbacks[reason] = tuple(str(o) for o in opts or [])
+        # YAML reads an unquoted 988 as a number: compare option ids as text on both sides.
+        refs = tuple(str(o) for o in _list(opts, f"fallbacks.{reason_code}", problems))
+        for ref in refs:
+            if ref not in option_ids:
+                problems.append(f"fallbacks.{reason_code}: {ref!r} is not in fallback_options")
+        fallbacks[reason] = refs
     for reason in FALLBACK_REASONS:
         if not fallbacks.get(reason):
             problems.append(f"fallbacks.{reason.value}: at least one fallback option is required")
 
     call_types: list[CallType] = []
     seen: dict[str, str] = {}
-    for i, ct in enumerate(doc.get("call_types") or []):
+    for i, raw_ct in enumerate(_list(doc.get("call_types"), "call_types", problems)):
         where = f"call_types[{i}]"
+        ct = _mapping(raw_ct, where, problems)
+        if not ct:
+            continue
         name = str(ct.get("name") or "").strip()
         try:
             scope = Scope(ct.get("scope"))
@@ -277,7 +346,7 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
         version=str(doc["version"]).strip(),
         calendar=calendar,
         questions=tuple(questions),
-        fallback_options=options,
+        fallback_options=tuple(options),
         fallbacks=fallbacks,
         call_types=tuple(call_types),
         transfer_timeout_seconds=timeout,

@@ -15,7 +15,7 @@ every change against `TRANSITIONS`; nothing changes status anywhere else. The st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -82,4 +82,5 @@ def transition(status: TransferStatus | str, action: TransferAction | str) -> Tr
 
 def is_overdue(requested_at: datetime, now: datetime, timeout_seconds: int) -> bool:
     """A requested transfer nobody claimed within the protocol's timeout (both instants aware)."""
-    return now - requested_at >= timedelta(seconds=timeout_seconds)
+    # Compare instants: subtracting two datetimes in one zone would use wall-clock time across DST.
+    return now.timestamp() - requested_at.timestamp() >= timeout_seconds

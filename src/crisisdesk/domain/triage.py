@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crisisdesk.domain.calendar import ServiceCalendar
+from crisisdesk.domain.calendar import NaiveDatetimeError, ServiceCalendar
 from crisisdesk.domain.protocol import CallType, Protocol, QuestionKind, Scope
 from crisisdesk.domain.reasons import DISPATCH_REASONS, FALLBACK_REASONS, Outcome, Reason
 
@@ -70,6 +70,8 @@ def decide(
     calendar: ServiceCalendar | None = None,
 ) -> Decision:
     """Decide the route of one call. `answers` maps question id -> True / False / None (unanswered)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise NaiveDatetimeError("decide() needs a timezone-aware instant, even when the rules will not use it")
     version = protocol.version
     ct = protocol.find_call_type(call_type)
     if ct is None:

@@ -16,7 +16,10 @@ DEFAULT_CARDS = PROTOCOL_DIR / "cards" / "mecc.jsonl"
 
 def read_protocol_document(path: Path | str = DEFAULT_PROTOCOL) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+        try:
+            doc = yaml.safe_load(fh)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: a protocol file must hold a mapping at the top level")
     return doc
