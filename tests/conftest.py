@@ -26,6 +26,21 @@ def pytest_report_header(config: Any) -> str:
     return f"database: {settings.DATABASES['default']['ENGINE']} (CI={IN_CI})"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request: Any) -> None:
+    """Argon2 costs ~0.4 s per user; tests that are not about passwords use a fast hasher.
+
+    Production settings use only Argon2 (tests/accounts checks it); mark a test `real_hashing`
+    to keep Argon2.
+    """
+    if request.node.get_closest_marker("real_hashing"):
+        return
+    from django.conf import settings
+
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    request.getfixturevalue("settings").PASSWORD_HASHERS = hashers
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., Any]:
     from crisisdesk.accounts.models import User

@@ -5,7 +5,8 @@ Environment variables (all optional for the demo):
 - CRISISDESK_SECRET_KEY: required when CRISISDESK_DEBUG is off
 - CRISISDESK_DEBUG: 1 for development (the demo sets it)
 - CRISISDESK_ALLOWED_HOSTS: comma-separated host names
-- CRISISDESK_PROTOCOL: path of the protocol file loaded on first start (default: shipped MECC)
+- CRISISDESK_HTTPS: 1 when served over HTTPS (default: on unless debug): secure cookies, HSTS,
+  redirect to HTTPS. Turn it off only for loopback tools such as `make bench`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Config:
     debug: bool
     allowed_hosts: tuple[str, ...]
     data_dir: Path
+    https: bool
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -55,4 +57,5 @@ def load_config() -> Config:
         debug=debug,
         allowed_hosts=hosts,
         data_dir=data_dir,
+        https=_flag("CRISISDESK_HTTPS", default=not debug),
     )

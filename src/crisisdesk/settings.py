@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dj_database_url
 
-from crisisdesk.config import BASE_DIR, load_config
+from crisisdesk.config import load_config
 
 CONFIG = load_config()
 
@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "crisisdesk.audit",
     "crisisdesk.calls",
     "crisisdesk.web",
+    "ninja",  # serves the API docs page's Swagger files locally (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -47,7 +48,7 @@ LOGOUT_REDIRECT_URL = "login"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -72,9 +73,9 @@ def _database() -> dict[str, object]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
         }
         CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        db["ATOMIC_REQUESTS"] = False
-    db["TEST"] = {"NAME": None}
+        # A file, not Django's default in-memory test database: the in-memory one locks whole
+        # tables and fails at once, so the busy timeout and IMMEDIATE mode would go untested.
+        db["TEST"] = {"NAME": str(CONFIG.data_dir / "test-crisisdesk.sqlite3")}
     return db
 
 
@@ -97,6 +98,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it; files come from the finders
 # Static files (htmx, CSS) ship in the package and are served by WhiteNoise: no CDN.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -108,7 +110,7 @@ SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute cap; idle timeouts per role come w
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+if CONFIG.https:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True

@@ -25,7 +25,9 @@ ALL_CLEAR = {
 }
 
 
-def cad_record(incident_id: str = "MP-26-000101", call_type: str = "Emotionally Disturb Person", **extra: Any) -> dict[str, Any]:
+def cad_record(
+    incident_id: str = "MP-26-000101", call_type: str = "Emotionally Disturb Person", **extra: Any
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "source": "mecc-cad",
         "incident_id": incident_id,
@@ -39,7 +41,9 @@ def cad_record(incident_id: str = "MP-26-000101", call_type: str = "Emotionally 
     return record
 
 
-def new_call(actor: Any, incident_id: str = "MP-26-000101", call_type: str = "Emotionally Disturb Person") -> Any:
+def new_call(
+    actor: Any, incident_id: str = "MP-26-000101", call_type: str = "Emotionally Disturb Person"
+) -> Any:
     return services.intake_call(actor, CadCall.model_validate(cad_record(incident_id, call_type))).call
 
 

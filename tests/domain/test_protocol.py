@@ -395,7 +395,9 @@ def test_version_and_names_are_trimmed() -> None:
         pytest.param({"country": "US", "categories": ["bogus"]}, "bogus", id="unknown-category"),
     ],
 )
-def test_regression_holiday_settings_are_validated_at_parse_time(holidays_section: Doc, fragment: str) -> None:
+def test_regression_holiday_settings_are_validated_at_parse_time(
+    holidays_section: Doc, fragment: str
+) -> None:
     """Today these parse, then `decide` raises NotImplementedError/ValueError on the first live call."""
     doc = mecc_doc()
     doc["service_calendar"]["holidays"] = holidays_section

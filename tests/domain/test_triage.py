@@ -13,7 +13,7 @@ import pytest
 from crisisdesk.domain.calendar import NaiveDatetimeError, ServiceCalendar
 from crisisdesk.domain.protocol import QuestionKind, parse_protocol
 from crisisdesk.domain.reasons import DISPATCH_REASONS, FALLBACK_REASONS, Outcome, Reason
-from crisisdesk.domain.triage import Decision, decide, fallback_options_for
+from crisisdesk.domain.triage import Decision, decide, fallback_for_unclaimed_transfer, fallback_options_for
 from crisisdesk.protocols import load_protocol, read_protocol_document
 
 CHI = ZoneInfo("America/Chicago")
@@ -467,3 +467,7 @@ def test_decision_is_frozen() -> None:
     decision = run()
     with pytest.raises(dataclasses.FrozenInstanceError):
         decision.outcome = Outcome.DISPATCH  # type: ignore[misc]
+
+
+def test_an_unclaimed_transfer_offers_the_unavailable_social_worker_fallback() -> None:
+    assert fallback_for_unclaimed_transfer(P) == ("mobile_crisis_team", "988", "callback_when_available")

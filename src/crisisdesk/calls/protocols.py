@@ -17,17 +17,22 @@ from crisisdesk.domain.calendar import ServiceCalendar
 from crisisdesk.domain.protocol import Protocol, parse_protocol
 from crisisdesk.domain.roles import may
 
-_cache: dict[int, tuple[Protocol, ServiceCalendar]] = {}
+_cache: dict[tuple[int, str, str, str], tuple[Protocol, ServiceCalendar]] = {}
 _cache_lock = Lock()
 
 
 def parsed(row: ProtocolVersion) -> tuple[Protocol, ServiceCalendar]:
-    """The parsed protocol and its calendar for a stored row (rows never change, so cache by id)."""
+    """The parsed protocol and its calendar for a stored row.
+
+    Published rows never change, so the parse is cached; the key includes center, version and publication time so a
+    reused primary key (a test database rolled back) can never serve another version's rules.
+    """
+    key = (row.pk, row.center, row.version, row.published_at.isoformat())
     with _cache_lock:
-        hit = _cache.get(row.pk)
+        hit = _cache.get(key)
         if hit is None:
             protocol = parse_protocol(row.document)
-            hit = _cache[row.pk] = (protocol, ServiceCalendar(protocol.calendar))
+            hit = _cache[key] = (protocol, ServiceCalendar(protocol.calendar))
         return hit
 
 

@@ -27,9 +27,10 @@ def _with_decisions(qs: QuerySet[Call]) -> QuerySet[Call]:
     return qs.prefetch_related(
         Prefetch(
             "decisions",
-            queryset=Decision.objects.order_by("-decided_at", "-pk").prefetch_related(
-                Prefetch("reasons", queryset=DecisionReason.objects.order_by("position"))
-            ),
+            # protocol: every decision shows the version that made it (one query, not one each)
+            queryset=Decision.objects.select_related("protocol")
+            .order_by("-decided_at", "-pk")
+            .prefetch_related(Prefetch("reasons", queryset=DecisionReason.objects.order_by("position"))),
         ),
         Prefetch("transfers", queryset=Transfer.objects.order_by("-requested_at", "-pk")),
     )

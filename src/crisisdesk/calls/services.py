@@ -7,6 +7,7 @@ transaction. Pages, the API, the CLI and jobs all call these functions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -51,6 +52,36 @@ class Invalid(ServiceError):
         self.rejected_id = rejected_id
 
 
+class InvalidInput(ServiceError):
+    """An argument a use case cannot act on (an unknown option, a missing number): 422 with the field.
+
+    Same wire shape as `Invalid` (a list of field-level errors) but nothing is kept: these come from
+    people at a console, not from an integration whose records must be traceable.
+    """
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, field: str, reason: str, type: str = "value_error"):
+        errors = [{"field": field, "reason": reason, "type": type}]
+        super().__init__(f"{field}: {reason}", errors=errors)
+        self.errors = errors
+
+
+def _text(field: str, value: str, max_length: int) -> str:
+    """Free text headed for a column: bounded (PostgreSQL enforces varchar lengths) and storable."""
+    if len(value) > max_length:
+        raise InvalidInput(field, f"at most {max_length} characters", "string_too_long")
+    if "\x00" in value:
+        raise InvalidInput(field, "must not contain NUL characters")
+    return value
+
+
+def _storable(text: str) -> str:
+    """Kept verbatim as far as a database allows: NUL and unpaired surrogates are replaced."""
+    return text.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
 def _require(actor: Any, action: str) -> None:
     if not may(getattr(actor, "role", ""), action):
         raise Forbidden(
@@ -83,16 +114,16 @@ def reject_record(actor: Any, channel: str, body: str, errors: list[dict[str, An
     try:
         parsed = json.loads(body)
         if isinstance(parsed, dict):
-            source = str(parsed.get("source") or "")[:64]
-            incident = str(parsed.get("incident_id") or "")[:64]
-    except ValueError:
+            source = _storable(str(parsed.get("source") or ""))[:64]
+            incident = _storable(str(parsed.get("incident_id") or ""))[:64]
+    except (ValueError, RecursionError):
         pass
     with transaction.atomic(durable=True):
         row = RejectedRecord.objects.create(
             channel=channel,
             source=source,
             incident_id=incident,
-            body=body,
+            body=_storable(body),
             errors=errors,
             received_at=timezone.now(),
             received_by=actor if getattr(actor, "pk", None) else None,
@@ -109,7 +140,7 @@ def intake_json(actor: Any, body: bytes | str, channel: str = "POST /api/v1/call
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         errors = [{"field": "(body)", "reason": f"not valid JSON: {exc}", "type": "json_invalid"}]
         raise Invalid(errors, reject_record(actor, channel, text, errors).pk) from None
     try:
@@ -197,9 +228,11 @@ def screen_call(
     _require(actor, "screen_call")
     now = _now(now)
     row, protocol, calendar = active_protocol()
-    unknown = set(answers) - set(protocol.question_ids)
+    unknown = sorted(set(answers) - set(protocol.question_ids))
     if unknown:
-        raise ServiceError(f"unknown screening questions: {sorted(unknown)}")
+        raise InvalidInput(
+            f"answers.{unknown[0]}", f"not a question of protocol {protocol.version}: {unknown}"
+        )
     with transaction.atomic(durable=True):
         call = Call.objects.filter(pk=call_id).first()
         if call is None:
@@ -251,10 +284,12 @@ def request_transfer(actor: Any, call_id: int, now: datetime | None = None) -> T
     now = _now(now)
     _, protocol, _ = active_protocol()
     with transaction.atomic(durable=True):
+        # Lock the call so that two concurrent requests for it queue here: without it both would
+        # see no live transfer on PostgreSQL and the loser would hit the unique constraint (a 500).
+        if not Call.objects.select_for_update().filter(pk=call_id).exists():
+            raise NotFound("no such call")
         decision = Decision.objects.filter(call_id=call_id).order_by("-decided_at", "-pk").first()
         if decision is None:
-            if not Call.objects.filter(pk=call_id).exists():
-                raise NotFound("no such call")
             raise NotAllowedByDecision("screen the call before transferring it")
         live = Transfer.objects.filter(
             call_id=call_id, status__in=[TransferStatus.REQUESTED, TransferStatus.CLAIMED]
@@ -284,6 +319,9 @@ def request_transfer(actor: Any, call_id: int, now: datetime | None = None) -> T
             details={"call_id": call_id, "deadline": transfer.deadline.isoformat()},
         )
     return transfer
+
+
+END_REASON_MAX = 255  # Transfer.end_reason's max_length
 
 
 def _load_transfer(transfer_id: int, *, lock: bool = True) -> Transfer:
@@ -316,9 +354,12 @@ def claim_transfer(actor: Any, transfer_id: int, now: datetime | None = None) ->
             record(actor, "transfer.claim", transfer, details={"seconds_to_claim": waited})
         else:
             if transfer.status == TransferStatus.REQUESTED:  # the deadline passed: time it out now
-                transfer = _end(
-                    None, transfer, TransferAction.TIMEOUT, now, "not claimed before the deadline"
-                )
+                # A sweep (or another late claim) may end it between our read and our update: then
+                # _end refreshes `transfer` and the refusal below names the status it now has.
+                with contextlib.suppress(InvalidTransition):
+                    transfer = _end(
+                        None, transfer, TransferAction.TIMEOUT, now, "not claimed before the deadline"
+                    )
             record(actor, "transfer.claim", transfer, outcome="refused", details={"status": transfer.status})
     # Raised after the commit so that the refusal (and any timeout) stays recorded.
     if not won:
@@ -346,6 +387,7 @@ def _act(
     actor: Any, transfer_id: int, action: TransferAction, permission: str, reason: str, now: datetime | None
 ) -> Transfer:
     _require(actor, permission)
+    _text("reason", reason, END_REASON_MAX)
     now = _now(now)
     with transaction.atomic(durable=True):
         return _end(actor, _load_transfer(transfer_id), action, now, reason)
@@ -365,9 +407,13 @@ def complete_transfer(
 ) -> Transfer:
     """The social worker finished the call; they become available again in the same transaction."""
     _require(actor, "complete_transfer")
+    _text("reason", reason, END_REASON_MAX)
     now = _now(now)
     with transaction.atomic(durable=True):
         transfer = _load_transfer(transfer_id)
+        # A transfer nobody claimed (or already ended) is an invalid step (409) for anyone, checked
+        # before ownership so that the answer does not depend on who asks.
+        transition(transfer.status, TransferAction.COMPLETE)
         if transfer.claimed_by_id != actor.pk:
             raise Forbidden("only the social worker who claimed the transfer can complete it")
         transfer = _end(actor, transfer, TransferAction.COMPLETE, now, reason)
@@ -381,12 +427,14 @@ def escalate_transfer(
     """Send a claimed call back to 911 in one step, with the reason and the responder requested."""
     _require(actor, "escalate_transfer")
     if responder not in Escalation.Responder.values:
-        raise ServiceError(f"responder must be one of {Escalation.Responder.values}")
+        raise InvalidInput("responder", f"must be one of {Escalation.Responder.values}", "enum")
     if not reason.strip():
-        raise ServiceError("an escalation needs a reason")
+        raise InvalidInput("reason", "an escalation needs a reason", "missing")
+    _text("reason", reason, 4000)
     now = _now(now)
     with transaction.atomic(durable=True):
         transfer = _load_transfer(transfer_id)
+        transition(transfer.status, TransferAction.ESCALATE)  # 409 before 403, as in complete_transfer
         if transfer.claimed_by_id != actor.pk:
             raise Forbidden("only the social worker who claimed the transfer can escalate it")
         _end(actor, transfer, TransferAction.ESCALATE, now, reason)
@@ -456,9 +504,11 @@ def take_fallback(
     now = _now(now)
     _, protocol, _ = active_protocol()
     if option not in {o.id for o in protocol.fallback_options}:
-        raise ServiceError(f"unknown fallback option {option!r}")
+        raise InvalidInput("option", f"not a fallback option of protocol {protocol.version}", "enum")
     if option.startswith("callback") and not callback_number.strip():
-        raise ServiceError("a callback needs a callback number")
+        raise InvalidInput("callback_number", "a callback needs a callback number", "missing")
+    _text("callback_number", callback_number.strip(), 32)
+    _text("note", note, 4000)
     with transaction.atomic(durable=True):
         call = Call.objects.filter(pk=call_id).first()
         if call is None:
@@ -468,7 +518,7 @@ def take_fallback(
         if transfer_id is not None:
             transfer = _load_transfer(transfer_id)
             if transfer.call_id != call.pk:
-                raise ServiceError("the transfer belongs to another call")
+                raise InvalidInput("transfer_id", "the transfer belongs to another call")
             if (
                 transfer.status in (TransferStatus.TIMED_OUT, TransferStatus.DECLINED)
                 and not transfer.alert_acknowledged_at
@@ -495,7 +545,7 @@ def take_fallback(
 def set_availability(actor: Any, status: str, now: datetime | None = None) -> SocialWorkerStatus:
     _require(actor, "set_availability")
     if status not in SocialWorkerStatus.Status.values:
-        raise ServiceError(f"status must be one of {SocialWorkerStatus.Status.values}")
+        raise InvalidInput("status", f"must be one of {SocialWorkerStatus.Status.values}", "enum")
     with transaction.atomic(durable=True):
         return _set_status(actor, status, _now(now))
 

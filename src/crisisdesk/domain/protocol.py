@@ -253,7 +253,7 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
         if not q:
             continue
         try:
-            kind = QuestionKind(q.get("kind"))
+            kind = QuestionKind(str(q.get("kind")))
         except ValueError:
             problems.append(f"{where}.kind: {q.get('kind')!r} must be exclusion or consent")
             continue
@@ -262,7 +262,7 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
         )
         allowed = EXCLUSION_REASONS if kind is QuestionKind.EXCLUSION else CONSENT_REASONS
         try:
-            reason = Reason(reason_code)
+            reason = Reason(str(reason_code))
         except ValueError:
             problems.append(f"{where}.reason: {reason_code!r} is not a known reason code")
             continue
@@ -295,7 +295,7 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
     fallbacks: dict[Reason, tuple[str, ...]] = {}
     for reason_code, opts in _mapping(doc.get("fallbacks"), "fallbacks", problems).items():
         try:
-            reason = Reason(reason_code)
+            reason = Reason(str(reason_code))
         except ValueError:
             problems.append(f"fallbacks.{reason_code}: not a known reason code")
             continue
@@ -318,7 +318,7 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
             continue
         name = str(ct.get("name") or "").strip()
         try:
-            scope = Scope(ct.get("scope"))
+            scope = Scope(str(ct.get("scope")))
         except ValueError:
             problems.append(f"{where}.scope: {ct.get('scope')!r} must be one of {[s.value for s in Scope]}")
             continue

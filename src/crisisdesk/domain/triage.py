@@ -71,7 +71,9 @@ def decide(
 ) -> Decision:
     """Decide the route of one call. `answers` maps question id -> True / False / None (unanswered)."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise NaiveDatetimeError("decide() needs a timezone-aware instant, even when the rules will not use it")
+        raise NaiveDatetimeError(
+            "decide() needs a timezone-aware instant, even when the rules will not use it"
+        )
     version = protocol.version
     ct = protocol.find_call_type(call_type)
     if ct is None:
@@ -118,3 +120,12 @@ def decide(
             next_opening=availability.next_opening,
         )
     return Decision(Outcome.TRANSFER, (Reason.ELIGIBLE,), version, call_type=ct)
+
+
+def fallback_for_unclaimed_transfer(protocol: Protocol) -> tuple[str, ...]:
+    """Options to offer when a transfer timed out or was declined.
+
+    The social worker turned out not to be able to take the call, so the telecommunicator gets the
+    protocol's options for `social_worker_unavailable`. One rule for the API and the pages.
+    """
+    return fallback_options_for(protocol, (Reason.SOCIAL_WORKER_UNAVAILABLE,))
