@@ -1,4 +1,5 @@
-"""Write path for accounts: API tokens for integrations (issue, revoke, and the lookup on each request).
+"""Write path for accounts: people's accounts, and integration accounts with their API tokens (issue,
+revoke, and the lookup on each request).
 
 A token is shown once, when issued; only its SHA-256 is stored, so a database leak does not leak
 usable tokens. Tokens are for integration accounts (the CAD); people log in with a session.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,12 +26,66 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 MAX_RAW_TOKEN_LENGTH = 256
 
 
+class AccountError(ValueError):
+    """An account cannot be created (not a person's role, password refused, username taken)."""
+
+
 class TokenError(ValueError):
     """A token cannot be issued (wrong kind of account, missing name)."""
 
 
 def is_integration(user: Any) -> bool:
     return bool(getattr(user, "role", "")) and user.role not in HUMAN_ROLES
+
+
+def create_account(
+    actor: Any,
+    username: str,
+    *,
+    role: Role | str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    """A person's account: one of HUMAN_ROLES and a password that passes AUTH_PASSWORD_VALIDATORS.
+
+    Raises AccountError (nothing written) for a role that is not a person's (integration accounts come
+    from `create_integration_account`), a refused password or a username already taken. `actor` is
+    the person creating it, None from the command line (a system action). The audit row records the
+    role, never the password.
+    """
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"{role!r} is not a role") from None
+    if role not in HUMAN_ROLES:
+        raise AccountError(
+            f"{role.value} is not a person's role: use create_integration_account for integrations"
+        )
+    if not username:
+        raise AccountError("an account needs a username")
+    if User.objects.filter(username=username).exists():
+        raise AccountError(f"the username {username} is already taken")
+    # The similarity check compares the password with the username and names, so it sees the new user.
+    candidate = User(username=username, first_name=first_name, last_name=last_name, role=role.value)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise AccountError(f"the password for {username} was refused: {' '.join(exc.messages)}") from exc
+    with transaction.atomic(durable=True):
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            role=role.value,
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
+        )
+        record(actor, "account.create", user, details={"role": role.value})
+    return user
 
 
 def create_integration_account(username: str, *, actor: Any = None) -> User:

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from crisisdesk.calls.models import ProtocolVersion, RejectedRecord
+from crisisdesk.calls.models import IntakeConflict, ProtocolVersion, RejectedRecord
 from crisisdesk.calls.protocols import publish_protocol
 from crisisdesk.domain.protocol import ProtocolError, parse_protocol
 
@@ -72,6 +72,13 @@ class ProtocolVersionAdmin(admin.ModelAdmin):
             "source_text",
         ]
 
+    def changeform_view(
+        self, request: HttpRequest, object_id: Any = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        # The admin wraps this view in a transaction; publishing runs its own durable one (with its
+        # audit row), which must not be nested. The form itself only reads.
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         active = ProtocolVersion.objects.filter(is_active=True).order_by("-published_at").first()
         return {"source_text": active.source_text} if active else {}
@@ -95,6 +102,21 @@ class ProtocolVersionAdmin(admin.ModelAdmin):
 class RejectedRecordAdmin(admin.ModelAdmin):
     list_display = ["received_at", "channel", "source", "incident_id"]
     readonly_fields = ["received_at", "channel", "source", "incident_id", "body", "errors", "received_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IntakeConflict)
+class IntakeConflictAdmin(admin.ModelAdmin):
+    """Repeats of a known incident with a different payload: kept for a person to review."""
+
+    list_display = ["received_at", "call", "payload_sha256", "resolved_at"]
+    list_filter = ["resolved_at"]
+    readonly_fields = ["call", "payload", "payload_sha256", "received_at", "received_by", "resolved_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,7 +1,7 @@
 """`crisisdesk seed_demo`: demo accounts for every role and a realistic weekday at MECC.
 
-Idempotent: accounts are created or reset to the printed demo passwords, the shipped MECC protocol is
-published only when no protocol is active, and a day of calls is loaded only once per day.
+Idempotent: missing demo accounts are created (existing ones are left as they are), the shipped MECC
+protocol is published only when no protocol is active, and a day of calls is loaded only once per day.
 
 The day is replayed through the services with explicit `now` values, in time order, so every row
 (decisions with their reasons, transfers, claims, timeouts, fallbacks, escalations, availability and
@@ -22,12 +22,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.accounts.models import ApiToken, User
-from crisisdesk.accounts.services import create_integration_account, issue_api_token, revoke_api_token
-from crisisdesk.audit.services import record
+from crisisdesk.accounts.services import (
+    create_account,
+    create_integration_account,
+    issue_api_token,
+    revoke_api_token,
+)
 from crisisdesk.calls import services
 from crisisdesk.calls.errors import NoActiveProtocol
 from crisisdesk.calls.models import Call
@@ -355,22 +358,18 @@ ADDRESSES = (
 
 
 def create_demo_account(spec: DemoUser) -> User:
-    """One demo person account, audited like any account change.
-
-    accounts.services has no use case for creating a person's account yet (people are added in the
-    admin); when it has one, this should call it.
-    """
-    with transaction.atomic(durable=True):
-        make = User.objects.create_superuser if spec.role is Role.ADMINISTRATOR else User.objects.create_user
-        user = make(
-            username=spec.username,
-            password=spec.password,
-            role=spec.role.value,
-            first_name=spec.first_name,
-            last_name=spec.last_name,
-        )
-        record(None, "account.create", user, details={"role": spec.role.value, "demo": True})
-    return user
+    """One demo person account, through the same write path (and audit row) as any account."""
+    admin = spec.role is Role.ADMINISTRATOR  # the demo administrator uses the admin site
+    return create_account(
+        None,
+        spec.username,
+        role=spec.role,
+        password=spec.password,
+        first_name=spec.first_name,
+        last_name=spec.last_name,
+        is_staff=admin,
+        is_superuser=admin,
+    )
 
 
 def is_service_day(calendar: ServiceCalendar, day: date) -> bool:
