@@ -451,3 +451,10 @@ def test_regression_unquoted_numeric_option_id_is_accepted() -> None:
     doc["fallbacks"] = {k: [988 if o == "988" else o for o in v] for k, v in doc["fallbacks"].items()}
     protocol = parse_protocol(doc)
     assert protocol.fallbacks[Reason.HOLIDAY] == ("mobile_crisis_team", "988", "callback_next_shift")
+
+
+def test_all_clear_answers_clear_every_question() -> None:
+    protocol = load_protocol()
+    answers = protocol.all_clear_answers()
+    assert set(answers) == set(protocol.question_ids)
+    assert answers["weapon"] is False and answers["caller_accepts_social_worker"] is True

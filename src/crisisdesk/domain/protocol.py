@@ -135,6 +135,10 @@ class Protocol:
     def question_ids(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.questions)
 
+    def all_clear_answers(self) -> dict[str, bool]:
+        """The answers under which no question stands in the way of a transfer (demo data, load tests)."""
+        return {q.id: q.kind is QuestionKind.CONSENT for q in self.questions}
+
 
 def _mapping(value: Any, where: str, problems: list[str]) -> Mapping[str, Any]:
     """`value` as a mapping; anything else (a string, a list) is a problem, reported once."""

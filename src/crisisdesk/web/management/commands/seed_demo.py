@@ -17,9 +17,11 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -68,19 +70,10 @@ CAD_TOKEN_NAME = "demo CAD feed"  # noqa: S105 - the label of the token, not a s
 # Login order shown to a new user: the flow, then oversight.
 LOGIN_ORDER = ("tc.jordan", "sw.morgan", "sup.riley", "eval.casey", "admin.taylor", "tc.quinn", "sw.avery")
 
-CLEAR = {
-    "weapon": False,
-    "violence": False,
-    "crime_in_progress": False,
-    "medical_emergency": False,
-    "imminent_risk": False,
-    "caller_requests_police": False,
-    "caller_accepts_social_worker": True,
-}
-
 
 def _answers(kind: str) -> dict[str, bool | None]:
-    answers: dict[str, bool | None] = dict(CLEAR)
+    # Start from the shipped protocol (the one the demo publishes) with every question cleared.
+    answers: dict[str, bool | None] = dict(load_protocol().all_clear_answers())
     if kind == "declined":
         answers["caller_accepts_social_worker"] = False
     elif kind == "incomplete":
@@ -93,268 +86,20 @@ def _answers(kind: str) -> dict[str, bool | None]:
 
 # (position in the day 0..1, CAD call type, narrative, answers, plan, plan detail)
 # Plans: complete:<minutes>, escalate, timeout, in_progress, fallback:<option>, none.
-DAY: tuple[tuple[float, str, str, str, str, str], ...] = (
-    (
-        0.00,
-        "Check the Welfare",
-        "Sister worried: brother not answering, posted goodbye-sounding messages; "
-        "he picked up on 3-way, says he is overwhelmed, no plan.",
-        "clear",
-        "complete:22",
-        "",
-    ),
-    (0.02, "Suspicious Person", "Man trying car door handles in a ramp.", "clear", "none", ""),
-    (
-        0.04,
-        "Emotionally Disturb Person",
-        "Adult son has not slept in days, talking to people who are not "
-        "there; mother calling; no weapons in the home.",
-        "clear",
-        "complete:35",
-        "",
-    ),
-    (0.06, "Domestic", "Neighbors yelling, something thrown.", "violence", "none", ""),
-    (
-        0.08,
-        "Drunk/Intoxicated Person",
-        "Man on bus bench, hard to wake, vomiting.",
-        "medical_emergency",
-        "none",
-        "",
-    ),
-    (0.10, "Unwanted Person", "Former tenant refusing to leave lobby.", "clear", "none", ""),
-    (
-        0.12,
-        "Emotionally Disturb Person",
-        "Caller anxious, pacing, wants someone to talk to but not the county worker.",
-        "declined",
-        "fallback:988",
-        "",
-    ),
-    (0.14, "Overdose", "Friend not breathing right after using.", "medical_emergency", "none", ""),
-    (
-        0.16,
-        "Check the Welfare",
-        "Landlord: elderly tenant hoarding, confused, door open.",
-        "clear",
-        "complete:18",
-        "",
-    ),
-    (0.18, "Disturbance", "Group arguing outside a store.", "clear", "none", ""),
-    (
-        0.20,
-        "Emotionally Disturb Person",
-        "Roommate says he is holding a kitchen knife and shouting.",
-        "weapon",
-        "none",
-        "",
-    ),
-    (
-        0.23,
-        "Assist a Disabled Person",
-        "Man who uses a wheelchair stranded, distressed, phone almost dead.",
-        "clear",
-        "complete:25",
-        "",
-    ),
-    (0.25, "Person Threat to Jump", "Person on the rail of a bridge.", "imminent_risk", "none", ""),
-    (
-        0.27,
-        "Drunk/Intoxicated Person",
-        "Woman intoxicated and crying at a light-rail platform; awake, walking.",
-        "clear",
-        "complete:20",
-        "",
-    ),
-    (
-        0.29,
-        "Emotionally Disturbed Person",
-        "Caller says her father is paranoid and barricaded in his room.",
-        "clear",
-        "none",
-        "",
-    ),
-    (
-        0.31,
-        "Check the Welfare",
-        "Coworker worried about a colleague who left work upset.",
-        "clear",
-        "escalate",
-        "ems|During the call he said he swallowed a handful of pills an hour ago; needs EMS now.",
-    ),
-    (0.33, "Suspicious Person", "Person looking into windows.", "clear", "none", ""),
-    (
-        0.36,
-        "Emotionally Disturb Person",
-        "Young adult in a panic attack, parents on scene, asking for help.",
-        "clear",
-        "complete:40",
-        "",
-    ),
-    (
-        0.38,
-        "Domestic Abuse-In Progress",
-        "Screaming and a crash heard through the wall.",
-        "violence",
-        "none",
-        "",
-    ),
-    (
-        0.40,
-        "Check the Welfare",
-        "Caller unsure whether the person is injured; line dropped.",
-        "incomplete",
-        "none",
-        "",
-    ),
-    (
-        0.42,
-        "Drunk/Intoxicated Person",
-        "Man intoxicated at a gas station, awake, asking for a ride to detox.",
-        "clear",
-        "timeout",
-        "mobile_crisis_team",
-    ),
-    (
-        0.44,
-        "Emotionally Disturb Person",
-        "Caller insists on officers for her neighbor.",
-        "caller_requests_police",
-        "none",
-        "",
-    ),
-    (0.46, "Unwanted Person", "Customer refusing to leave a clinic.", "clear", "none", ""),
-    (
-        0.49,
-        "Check the Welfare",
-        "Teacher worried about a parent who sounded hopeless on the phone.",
-        "clear",
-        "complete:15",
-        "",
-    ),
-    (
-        0.51,
-        "Emotionally Disturb Person",
-        "Man hearing voices, scared, alone at home, wants to talk.",
-        "clear",
-        "complete:30",
-        "",
-    ),
-    (0.53, "Threats", "Ex-partner sending threats by text.", "clear", "none", ""),
-    (
-        0.55,
-        "Check the Welfare",
-        "Daughter asks for a check on her mother; mother declines to talk with anyone.",
-        "declined",
-        "fallback:mobile_crisis_team",
-        "",
-    ),
-    (
-        0.57,
-        "Emotionally Disturb Person",
-        "Woman crying, overwhelmed after an eviction notice.",
-        "clear",
-        "complete:25",
-        "",
-    ),
-    (
-        0.60,
-        "Overdose-Accidental",
-        "Teen took too many of a prescription by mistake.",
-        "medical_emergency",
-        "none",
-        "",
-    ),
-    (0.62, "Drunk/Intoxicated Person", "Man fell, bleeding from the head.", "medical_emergency", "none", ""),
-    (
-        0.65,
-        "Emotionally Disturb Person",
-        "Veteran calling for himself, cannot stop shaking, no weapons.",
-        "clear",
-        "complete:28",
-        "",
-    ),
-    (0.68, "Suspicious Person", "Unknown person in the back yard.", "clear", "none", ""),
-    (
-        0.71,
-        "Assist a Disabled Person",
-        "Caregiver did not show up; man with autism distressed.",
-        "clear",
-        "complete:20",
-        "",
-    ),
-    (
-        0.74,
-        "Check the Welfare",
-        "Pharmacist worried about a customer who talked about giving up.",
-        "clear",
-        "complete:22",
-        "",
-    ),
-    (0.77, "Domestic", "Caller reports ongoing argument, no injuries.", "clear", "none", ""),
-    (
-        0.80,
-        "Emotionally Disturb Person",
-        "Brother punched a wall and is threatening family.",
-        "violence",
-        "none",
-        "",
-    ),
-    (
-        0.84,
-        "Check the Welfare",
-        "Friend has not heard from her in two days; she answers, sounds low.",
-        "clear",
-        "complete:18",
-        "",
-    ),
-    (
-        0.88,
-        "Drunk/Intoxicated Person",
-        "Woman intoxicated outside a shelter, awake, upset, wants a bed.",
-        "clear",
-        "complete:15",
-        "",
-    ),
-    (
-        0.92,
-        "Emotionally Disturb Person",
-        "Man sitting in his car in a parking lot, says he cannot go on like this; no weapons, no plan.",
-        "clear",
-        "in_progress",
-        "",
-    ),
-    (0.96, "Unwanted Person", "Person sleeping in an apartment stairwell.", "clear", "none", ""),
-)
+DEMO_DAY_FILE = Path(__file__).resolve().parents[2] / "demo_day.yaml"
+DayEntry = tuple[float, str, str, str, str, str]
 
-FRESH = (  # waiting on the console, not screened yet
-    (
-        7,
-        "Emotionally Disturb Person",
-        "Mother says her adult daughter is in crisis, pacing and crying; no weapons.",
-    ),
-    (4, "Check the Welfare", "Neighbor has not seen the man next door in days; he answers, sounds very low."),
-    (1, "Drunk/Intoxicated Person", "Man intoxicated outside a corner store, awake, asking for help."),
-)
 
-ADDRESSES = (
-    "2900 blk Bloomington Ave S",
-    "1500 blk E Lake St",
-    "3400 blk Nicollet Ave",
-    "700 blk W Broadway Ave",
-    "2200 blk Central Ave NE",
-    "1800 blk Lyndale Ave S",
-    "3100 blk Chicago Ave",
-    "400 blk Cedar Ave S",
-    "1200 blk Penn Ave N",
-    "3800 blk Minnehaha Ave",
-    "2600 blk Hennepin Ave",
-    "900 blk Franklin Ave E",
-    "4100 blk Lyndale Ave N",
-    "1600 blk University Ave NE",
-    "500 blk Portland Ave",
-    "3500 blk 4th Ave S",
-)
+@cache
+def demo_day() -> tuple[tuple[DayEntry, ...], tuple[tuple[int, str, str], ...], tuple[str, ...]]:
+    """The demo weekday (data in web/demo_day.yaml): the calls, those left waiting, the addresses."""
+    doc = yaml.safe_load(DEMO_DAY_FILE.read_text(encoding="utf-8"))
+    day = tuple(
+        (float(e["at"]), e["call_type"], e["narrative"], e["screening"], e["then"], e["detail"])
+        for e in doc["day"]
+    )
+    fresh = tuple((int(e["minutes_ago"]), e["call_type"], e["narrative"]) for e in doc["waiting_on_console"])
+    return day, fresh, tuple(doc["addresses"])
 
 
 def create_demo_account(spec: DemoUser) -> User:
@@ -399,7 +144,7 @@ def incident_id(day: date, n: int) -> str:
 
 
 class DayReplay:
-    """Replays DAY through the services in time order (a small discrete-event loop)."""
+    """Replays the demo day through the services in time order (a small discrete-event loop)."""
 
     def __init__(self, users: dict[str, User], start: datetime, end: datetime, limit: datetime):
         self.users = users
@@ -423,7 +168,7 @@ class DayReplay:
         for sw in ("sw.morgan", "sw.avery"):
             services.set_availability(self.users[sw], "available", now=self.start - timedelta(minutes=5))
         span = (self.end - self.start).total_seconds()
-        for i, entry in enumerate(DAY):
+        for i, entry in enumerate(demo_day()[0]):
             self.at(self.start + timedelta(seconds=int(entry[0] * span)), self.intake, i)
         while self.events:
             when, _, fn, args = heapq.heappop(self.events)
@@ -434,7 +179,7 @@ class DayReplay:
         return self.users["tc.jordan" if i % 2 == 0 else "tc.quinn"]
 
     def intake(self, now: datetime, i: int) -> None:
-        _, call_type, narrative, _, _, _ = DAY[i]
+        _, call_type, narrative, _, _, _ = demo_day()[0][i]
         cad = CadCall.model_validate(
             {
                 "source": CAD_SOURCE,
@@ -442,7 +187,7 @@ class DayReplay:
                 "call_type": call_type,
                 "received_at": now,
                 "priority": "2" if i % 3 == 0 else "3",
-                "location": {"address": f"{ADDRESSES[i % len(ADDRESSES)]}, Minneapolis, MN"},
+                "location": {"address": f"{demo_day()[2][i % len(demo_day()[2])]}, Minneapolis, MN"},
                 "caller": {"phone": f"(612) 555-01{i:02d}"},
                 "narrative": f"{narrative} ({FICTIONAL})",
             }
@@ -453,7 +198,7 @@ class DayReplay:
         self.at(now + timedelta(seconds=60 + (i * 17) % 90), self.screen, i)
 
     def screen(self, now: datetime, i: int) -> None:
-        _, _, _, kind, plan, _ = DAY[i]
+        _, _, _, kind, plan, _ = demo_day()[0][i]
         decision = services.screen_call(self.tc(i), self.calls[i], _answers(kind), now=now)
         self.count(f"decision {decision.outcome}")
         if decision.outcome == "transfer":
@@ -471,7 +216,7 @@ class DayReplay:
         return next((sw for sw in order if sw not in self.reserved), None)
 
     def request(self, now: datetime, i: int) -> None:
-        _, _, _, _, plan, detail = DAY[i]
+        _, _, _, _, plan, detail = demo_day()[0][i]
         transfer = services.request_transfer(self.tc(i), self.calls[i], now=now)
         sw = (
             None
@@ -487,7 +232,7 @@ class DayReplay:
         self.at(now + timedelta(seconds=20 + (i * 13) % 50), self.claim, i, sw, transfer.pk)
 
     def claim(self, now: datetime, i: int, sw: str, transfer_id: int) -> None:
-        _, _, _, _, plan, detail = DAY[i]
+        _, _, _, _, plan, detail = demo_day()[0][i]
         services.claim_transfer(self.users[sw], transfer_id, now=now)
         self.count("transfers claimed")
         if plan.startswith("complete:"):
@@ -614,7 +359,7 @@ class Command(BaseCommand):
     def ensure_fresh_calls(self, users: dict[str, User], now: datetime) -> int:
         today = timezone.localtime(now).date()
         created = 0
-        for n, (minutes_ago, call_type, narrative) in enumerate(FRESH, start=1):
+        for n, (minutes_ago, call_type, narrative) in enumerate(demo_day()[1], start=1):
             incident = incident_id(today, 900 + n)
             if Call.objects.filter(source=CAD_SOURCE, incident_id=incident).exists():
                 continue
@@ -625,7 +370,7 @@ class Command(BaseCommand):
                     "call_type": call_type,
                     "received_at": now - timedelta(minutes=minutes_ago),
                     "priority": "3",
-                    "location": {"address": f"{ADDRESSES[-n]}, Minneapolis, MN"},
+                    "location": {"address": f"{demo_day()[2][-n]}, Minneapolis, MN"},
                     "caller": {"phone": f"(612) 555-01{90 + n:02d}"},
                     "narrative": f"{narrative} ({FICTIONAL})",
                 }
