@@ -119,3 +119,17 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     if IN_CI and skipped:
         reporter.write_line(f"CI: {len(skipped)} test(s) were skipped; in CI every test must run.", red=True)
         session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which database this run covered, so a local green run is not mistaken for both."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    if engine == "sqlite3":
+        terminalreporter.write_line(
+            "database: SQLite. PostgreSQL was not tested in this run: "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/crisisdesk make test (CI runs both)."
+        )
+    else:
+        terminalreporter.write_line(f"database: {engine}")

@@ -391,6 +391,24 @@ def test_floor_shows_todays_counts(
     assert 'data-outcome="transfer"' in html
 
 
+def test_floor_lists_unknown_call_types_for_the_protocol(
+    open_protocol: Any, cad: Any, supervisor: Any
+) -> None:
+    new_call(cad, "MP-26-000501", "Mental Health Crisis")
+    new_call(cad, "MP-26-000502", "  MENTAL health crisis ")  # the same name as the protocol matches names
+    new_call(cad, "MP-26-000503", "Emotionally Disturb Person")  # known: not listed
+    html = client_for(supervisor).get("/floor/live/", **HTMX).content.decode()
+    table = html[html.index('id="call-types-to-review"') :]
+    assert "mental health crisis" in table.lower() and table.count("<tr>") == 1 and "<td>2 " in table
+    assert "Emotionally Disturb Person" not in table
+
+
+def test_floor_says_when_no_call_type_needs_review(open_protocol: Any, cad: Any, supervisor: Any) -> None:
+    new_call(cad, "MP-26-000511", "Check the Welfare")
+    html = client_for(supervisor).get("/floor/live/", **HTMX).content.decode()
+    assert "every call type the CAD sent is in the protocol" in html
+
+
 def test_evaluator_sees_counts_but_no_call_details(
     open_protocol: Any, telecommunicator: Any, social_worker: Any, evaluator: Any
 ) -> None:

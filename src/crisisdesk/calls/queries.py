@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from crisisdesk.calls.errors import NotFound
 from crisisdesk.calls.models import Call, Decision, DecisionReason, SocialWorkerStatus, Transfer
+from crisisdesk.domain.protocol import normalise_call_type
 from crisisdesk.domain.roles import may
 from crisisdesk.domain.transfers import TransferStatus
 
@@ -102,6 +103,34 @@ def local_day_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
     return start, end
 
 
+def call_types_to_review(actor: Any, limit: int = 20) -> list[dict[str, Any]]:
+    """Call-type names the CAD sent that the active protocol does not know, most frequent first.
+
+    Each such call was decided `not_eligible / call_type_unknown` (never transferred) until an
+    administrator adds the name to the protocol. Spellings that match once trimmed and case-folded
+    (as the protocol matches them) are one row, shown with the most common spelling.
+    """
+    _visible(actor, "view_floor")
+    rows = (
+        Call.objects.filter(call_type_needs_review=True)
+        .values("call_type_raw")
+        .annotate(calls=Count("pk"), last_seen=Max("received_at"))
+        .order_by("call_type_raw")
+    )
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = normalise_call_type(row["call_type_raw"])
+        entry = merged.setdefault(
+            key, {"call_type_raw": row["call_type_raw"], "calls": 0, "last_seen": None, "_top": 0}
+        )
+        entry["calls"] += row["calls"]
+        entry["last_seen"] = max(filter(None, (entry["last_seen"], row["last_seen"])))
+        if row["calls"] > entry["_top"]:
+            entry["call_type_raw"], entry["_top"] = row["call_type_raw"], row["calls"]
+    ordered = sorted(merged.values(), key=lambda e: (-e["calls"], e["call_type_raw"]))[:limit]
+    return [{k: v for k, v in e.items() if k != "_top"} for e in ordered]
+
+
 def floor_summary(actor: Any, now: datetime | None = None) -> dict[str, Any]:
     """Supervisor's live floor: queue, who is on shift and today's transfers by status."""
     _visible(actor, "view_floor")
@@ -119,5 +148,6 @@ def floor_summary(actor: Any, now: datetime | None = None) -> dict[str, Any]:
         "transfers_today": sum(by_status.values()),
         "decisions_by_outcome": by_outcome,
         "median_seconds_to_claim": waits[len(waits) // 2] if waits else None,
+        "call_types_to_review": call_types_to_review(actor),
         "day_start": start,
     }
