@@ -159,7 +159,9 @@ CLAIM_URL = re.compile(r"/queue/transfers/(\d+)/claim/")
 INCIDENT = re.compile(r"BENCH-\d{2}-\d{6}")
 
 
-def social_worker_loop(base: str, fx: dict[str, Any], who: str, stop: float, rec: Recorder) -> None:
+def social_worker_loop(
+    base: str, fx: dict[str, Any], who: str, stop: float, rec: Recorder, claims: bool = True
+) -> None:
     web = login(base, who, fx["password"])
     time.sleep(random.uniform(0, 1))  # screens poll out of phase with each other
     next_poll = time.perf_counter()
@@ -171,7 +173,7 @@ def social_worker_loop(base: str, fx: dict[str, Any], who: str, stop: float, rec
         with rec.lock:
             for incident in INCIDENT.findall(html):
                 rec.seen_at.setdefault(incident, seen)
-        for transfer_id in CLAIM_URL.findall(html)[:5]:
+        for transfer_id in CLAIM_URL.findall(html)[:5] if claims else ():
             claim = timed(rec, "claim", web.post, f"/api/v1/transfers/{transfer_id}/claim")
             if claim.status_code == 200:
                 timed(rec, "complete", web.post, f"/api/v1/transfers/{transfer_id}/complete", json={})
@@ -282,6 +284,11 @@ def main() -> int:
             threading.Thread(target=social_worker_loop, args=(base, fx, who, stop, rec))
             for who in fx["social_workers"]
         ]
+        # The standby social worker's queue screen is open too (so they count as present) but
+        # never claims: live decisions keep saying "transfer" while the others are busy.
+        threads.append(
+            threading.Thread(target=social_worker_loop, args=(base, fx, "bench-sw-standby", stop, rec, False))
+        )
         for t in threads:
             t.start()
         for t in threads:

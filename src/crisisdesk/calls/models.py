@@ -159,7 +159,7 @@ class Transfer(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["call"],
-                condition=Q(status__in=[s.value for s in ACTIVE]),
+                condition=Q(status__in=sorted(s.value for s in ACTIVE)),
                 name="one_active_transfer_per_call",
             ),
         ]
@@ -207,3 +207,6 @@ class SocialWorkerStatus(models.Model):
     user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="sw_status")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.AWAY, db_index=True)
     changed_at = models.DateTimeField()
+    # When the social worker's queue screen last checked in. "Available" counts only while the
+    # screen is open: a closed laptop must not keep receiving transfers (calls.services.PRESENCE).
+    last_seen_at = models.DateTimeField(null=True, blank=True, db_index=True)

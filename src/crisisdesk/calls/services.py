@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -35,7 +36,7 @@ from crisisdesk.calls.models import (
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.calls.schemas import CadCall, field_errors
 from crisisdesk.domain.reasons import Outcome
-from crisisdesk.domain.roles import may
+from crisisdesk.domain.roles import Role, may
 from crisisdesk.domain.transfers import InvalidTransition, TransferAction, TransferStatus, transition
 from crisisdesk.domain.triage import decide
 
@@ -217,8 +218,32 @@ def _repeat(actor: Any, call: Call, payload: dict[str, Any], digest: str, now: d
 # --- screening and decision -------------------------------------------------------------------
 
 
-def social_worker_available() -> bool:
-    return SocialWorkerStatus.objects.filter(status=SocialWorkerStatus.Status.AVAILABLE).exists()
+# A social worker counts as available only while set "available" AND their queue screen checked in
+# within PRESENCE_WINDOW (the page polls every second; presence is written at most every
+# PRESENCE_WRITE_EVERY). Otherwise live decisions say social_worker_unavailable at once instead of
+# sending a transfer to an empty desk and waiting for its timeout.
+PRESENCE_WINDOW = timedelta(seconds=60)
+PRESENCE_WRITE_EVERY = timedelta(seconds=15)
+
+
+def social_worker_available(now: datetime | None = None) -> bool:
+    now = _now(now)
+    return SocialWorkerStatus.objects.filter(
+        status=SocialWorkerStatus.Status.AVAILABLE, last_seen_at__gte=now - PRESENCE_WINDOW
+    ).exists()
+
+
+def record_presence(actor: Any, now: datetime | None = None) -> None:
+    """The social worker's queue screen is open (called by its polls).
+
+    One conditional UPDATE, skipped when the last check-in is recent, so a screen polling every
+    second writes about four times a minute. Not audited: it touches no call or case data.
+    """
+    if getattr(actor, "role", "") != Role.SOCIAL_WORKER:
+        return
+    now = _now(now)
+    stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - PRESENCE_WRITE_EVERY)
+    SocialWorkerStatus.objects.filter(stale, user=actor).update(last_seen_at=now)
 
 
 def screen_call(
@@ -237,7 +262,7 @@ def screen_call(
         call = Call.objects.filter(pk=call_id).first()
         if call is None:
             raise NotFound("no such call")
-        available = social_worker_available()
+        available = social_worker_available(now)
         result = decide(protocol, call.call_type_raw, answers, now, available, calendar=calendar)
         full_answers = {q: answers.get(q) for q in protocol.question_ids}
         screening = Screening.objects.create(
@@ -552,10 +577,11 @@ def set_availability(actor: Any, status: str, now: datetime | None = None) -> So
 
 def _set_status(actor: Any, status: str, now: datetime) -> SocialWorkerStatus:
     row, _ = SocialWorkerStatus.objects.select_for_update().get_or_create(
-        user=actor, defaults={"status": status, "changed_at": now}
+        user=actor, defaults={"status": status, "changed_at": now, "last_seen_at": now}
     )
     before = row.status
-    row.status, row.changed_at = status, now
-    row.save(update_fields=["status", "changed_at"])
+    # Setting a status is done at the screen, so it is also a check-in.
+    row.status, row.changed_at, row.last_seen_at = status, now, now
+    row.save(update_fields=["status", "changed_at", "last_seen_at"])
     record(actor, "social_worker.availability", row, details={"from": before, "to": status})
     return row

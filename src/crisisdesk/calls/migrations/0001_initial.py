@@ -466,7 +466,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="transfer",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("status__in", ["requested", "claimed"])),
+                condition=models.Q(("status__in", ["claimed", "requested"])),
                 fields=("call",),
                 name="one_active_transfer_per_call",
             ),

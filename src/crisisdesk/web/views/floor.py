@@ -43,7 +43,13 @@ def _floor_ctx(request: HttpRequest) -> dict[str, Any]:
         "summary": summary,
         "waiting": queue_rows(summary["queue"], now),
         "workers": [
-            {"name": name_of(w.user), "status": w.status, "since": w.changed_at}
+            {
+                "name": name_of(w.user),
+                "status": w.status,
+                "since": w.changed_at,
+                # "available" with the queue screen closed does not count for live decisions
+                "screen_closed": w.last_seen_at is None or now - w.last_seen_at > services.PRESENCE_WINDOW,
+            }
             for w in summary["social_workers"]
         ],
         "outcomes": outcomes,

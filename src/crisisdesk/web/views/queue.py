@@ -57,6 +57,7 @@ def _queue_ctx(request: HttpRequest) -> dict[str, Any]:
 @role_page("view_queue")
 def queue(request: HttpRequest) -> HttpResponse:
     """The social worker's live queue: transfers waiting (oldest first), my calls, my availability."""
+    services.record_presence(request.user)
     services.expire_transfers()
     return render(request, "web/queue.html", base_ctx(request, **_queue_ctx(request)))
 
@@ -64,6 +65,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_page("view_queue")
 def queue_live(request: HttpRequest) -> HttpResponse:
+    services.record_presence(request.user)  # the open screen keeps "available" meaningful
     services.expire_transfers()
     return render(request, "web/_queue_live.html", _queue_ctx(request))
 

@@ -199,6 +199,8 @@ class DayReplay:
 
     def screen(self, now: datetime, i: int) -> None:
         _, _, _, kind, plan, _ = demo_day()[0][i]
+        for sw in ("sw.morgan", "sw.avery"):  # their queue screens are open all shift
+            services.record_presence(self.users[sw], now=now)
         decision = services.screen_call(self.tc(i), self.calls[i], _answers(kind), now=now)
         self.count(f"decision {decision.outcome}")
         if decision.outcome == "transfer":
@@ -387,3 +389,7 @@ def print_logins(write: Callable[[str], Any]) -> None:
     for name in LOGIN_ORDER:
         u = by_name[name]
         write(f"  {u.role.value.replace('_', ' '):<17} {u.username:<13} {u.password}")
+    write("")
+    write("To click through a transfer: open the queue as sw.morgan in one window (a social worker")
+    write("counts as available only while their queue screen is open), then the console as tc.jordan")
+    write("in another (a private window, or another browser).")
