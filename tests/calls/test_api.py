@@ -104,6 +104,7 @@ def transfer_for(tc: Client, sw: Client, incident: str = "MP-26-000101") -> dict
 
 ENDPOINTS = [
     ("post", "/api/v1/calls"),
+    ("post", "/api/v1/eido"),
     ("get", "/api/v1/calls/1"),
     ("post", "/api/v1/calls/1/screening"),
     ("post", "/api/v1/calls/1/transfers"),

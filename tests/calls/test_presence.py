@@ -79,3 +79,13 @@ def test_the_floor_flags_an_available_social_worker_whose_screen_is_closed(socia
     services.set_availability(social_worker, "available")  # at the screen now
     html = client.get("/floor/live/", HTTP_HX_REQUEST="true").content.decode()
     assert "queue screen closed" not in html
+
+
+def test_polling_the_api_queue_checks_in(social_worker) -> None:
+    services.set_availability(social_worker, "available")
+    SocialWorkerStatus.objects.filter(user=social_worker).update(last_seen_at=None)
+    assert not services.social_worker_available()
+    client = Client()
+    client.force_login(social_worker)
+    assert client.get("/api/v1/transfers").status_code == 200
+    assert services.social_worker_available()

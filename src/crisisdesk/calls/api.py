@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Router, Status
 
-from crisisdesk.calls import queries, services
+from crisisdesk.calls import eido, queries, services
 from crisisdesk.calls.api_schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -38,6 +38,7 @@ from crisisdesk.calls.api_schemas import (
     TransferOut,
     ValidationErrorOut,
 )
+from crisisdesk.calls.eido_example import EXAMPLE_EIDO
 from crisisdesk.calls.errors import ServiceError
 from crisisdesk.calls.models import Transfer
 from crisisdesk.calls.protocols import active_protocol, parsed
@@ -145,6 +146,58 @@ def intake_call(request: HttpRequest) -> Status[Any]:
     return Status(201 if result.created else 200, IntakeOut.of(result.call, duplicate=not result.created))
 
 
+EIDO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "title": "EmergencyIncidentDataObjectType",
+                    "description": "A NENA EIDO (NENA-STA-021.1, JSON, version 1.0). Only the parts the "
+                    "adapter maps are checked; the mapping is in docs/api.md.",
+                    "required": ["$id", "eidoVersion", "issuingElementIdentification"],
+                    "additionalProperties": True,
+                },
+                "example": EXAMPLE_EIDO,
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/eido",
+    response={
+        201: IntakeOut,
+        200: IntakeOut,
+        409: IntakeConflictOut,
+        422: RejectedOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        503: ErrorOut,
+    },
+    openapi_extra=EIDO_BODY,
+    summary="Take in an incident as a NENA EIDO (idempotent on the issuing element + $id)",
+)
+def intake_eido(request: HttpRequest) -> Status[Any]:
+    """The same answers as `POST /calls`, for an incident in the NENA EIDO JSON format: 201 new,
+    200 `duplicate: true` for an identical repeat, 409 when the same `$id` comes with different
+    mapped values (kept as an IntakeConflict), 422 with EIDO paths (kept as a RejectedRecord)."""
+    result = eido.intake_eido(_actor(request), request.body)
+    if result.conflict is not None:
+        return Status(
+            409,
+            IntakeConflictOut(
+                detail="this incident was received before with a different payload; the new one is "
+                "kept for review and the call is unchanged",
+                call_id=result.call.pk,
+                conflict_id=result.conflict.pk,
+            ),
+        )
+    return Status(201 if result.created else 200, IntakeOut.of(result.call, duplicate=not result.created))
+
+
 @router.get(
     "/calls/{call_id}", response={200: CallOut, **COMMON}, summary="A call with its decisions and transfers"
 )
@@ -194,6 +247,8 @@ def request_transfer(request: HttpRequest, call_id: Id) -> Status[TransferOut]:
     summary="The queue: transfers waiting for a social worker, oldest first",
 )
 def transfer_queue(request: HttpRequest) -> list[TransferOut]:
+    """A social worker polling this is at their queue: it counts as their check-in (presence)."""
+    services.record_presence(_actor(request))
     services.expire_transfers()  # a poll sees timeouts even when no sweeper runs
     return [_transfer_out(t) for t in queries.queue(_actor(request))]
 

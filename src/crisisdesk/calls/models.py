@@ -52,7 +52,7 @@ class Call(models.Model):
         CONSOLE = "console"
 
     source = models.CharField(max_length=64)
-    incident_id = models.CharField(max_length=64)
+    incident_id = models.CharField(max_length=128)  # EIDO incident URNs run long
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.CAD)
     call_type_raw = models.CharField(max_length=128)
     call_type = models.CharField(max_length=128, blank=True, db_index=True)  # the protocol's name, if known
@@ -96,7 +96,7 @@ class RejectedRecord(models.Model):
 
     channel = models.CharField(max_length=64)  # e.g. "POST /api/v1/calls"
     source = models.CharField(max_length=64, blank=True)
-    incident_id = models.CharField(max_length=64, blank=True)
+    incident_id = models.CharField(max_length=128, blank=True)
     body = models.TextField()
     errors = models.JSONField()
     received_at = models.DateTimeField(db_index=True)

@@ -48,7 +48,7 @@ class CadCall(_Record):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     source: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    incident_id: str = Field(min_length=1, max_length=64)
+    incident_id: str = Field(min_length=1, max_length=128)
     call_type: str = Field(min_length=1, max_length=128, description="The CAD's call-type name, as sent")
     received_at: datetime = Field(description="ISO 8601 with a UTC offset")
     priority: str = Field("", max_length=16)

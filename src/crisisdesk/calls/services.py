@@ -109,16 +109,26 @@ def _canonical(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return json.loads(text), hashlib.sha256(text.encode()).hexdigest()
 
 
-def reject_record(actor: Any, channel: str, body: str, errors: list[dict[str, Any]]) -> RejectedRecord:
-    """Keep an input that failed validation, with every reason (nothing is silently dropped)."""
-    source = incident = ""
-    try:
+def reject_record(
+    actor: Any,
+    channel: str,
+    body: str,
+    errors: list[dict[str, Any]],
+    *,
+    source: str | None = None,
+    incident_id: str | None = None,
+) -> RejectedRecord:
+    """Keep an input that failed validation, with every reason (nothing is silently dropped).
+
+    `source` / `incident_id` identify it for whoever reviews rejects; when not given they are read
+    from the body's keys of the same names (our CAD JSON). Adapters of other formats pass them.
+    """
+    parsed: Any = None
+    with contextlib.suppress(ValueError, RecursionError):
         parsed = json.loads(body)
-        if isinstance(parsed, dict):
-            source = _storable(str(parsed.get("source") or ""))[:64]
-            incident = _storable(str(parsed.get("incident_id") or ""))[:64]
-    except (ValueError, RecursionError):
-        pass
+    keys = parsed if isinstance(parsed, dict) else {}
+    source = _storable(str(source if source is not None else keys.get("source") or ""))[:64]
+    incident = _storable(str(incident_id if incident_id is not None else keys.get("incident_id") or ""))[:128]
     with transaction.atomic(durable=True):
         row = RejectedRecord.objects.create(
             channel=channel,
