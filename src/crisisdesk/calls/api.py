@@ -110,29 +110,19 @@ def _transfer_out(transfer: Transfer) -> TransferOut:
 
 # --- intake -----------------------------------------------------------------------------------
 
+INTAKE_RESPONSES: dict[int, Any] = {
+    201: IntakeOut,
+    200: IntakeOut,
+    409: IntakeConflictOut,
+    422: RejectedOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    503: ErrorOut,
+}
 
-@router.post(
-    "/calls",
-    response={
-        201: IntakeOut,
-        200: IntakeOut,
-        409: IntakeConflictOut,
-        422: RejectedOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        503: ErrorOut,
-    },
-    openapi_extra=CAD_CALL_BODY,
-    summary="Take in a call from the CAD (idempotent on source + incident_id)",
-)
-def intake_call(request: HttpRequest) -> Status[Any]:
-    """201: a new call. 200 with `duplicate: true`: an identical repeat, nothing changed. 409: a
-    repeat with a different payload, kept as an IntakeConflict for a person to review (the call is
-    left as it was). 422: malformed, kept as a RejectedRecord (`rejected_id`) with every reason.
 
-    The body is read raw (not parsed by the framework) so that a malformed record is kept verbatim.
-    """
-    result = services.intake_json(_actor(request), request.body)
+def _intake_answer(result: services.IntakeResult) -> Status[Any]:
+    """201 new, 200 identical repeat, 409 conflicting repeat (kept): the same for every intake format."""
     if result.conflict is not None:
         return Status(
             409,
@@ -144,6 +134,22 @@ def intake_call(request: HttpRequest) -> Status[Any]:
             ),
         )
     return Status(201 if result.created else 200, IntakeOut.of(result.call, duplicate=not result.created))
+
+
+@router.post(
+    "/calls",
+    response=INTAKE_RESPONSES,
+    openapi_extra=CAD_CALL_BODY,
+    summary="Take in a call from the CAD (idempotent on source + incident_id)",
+)
+def intake_call(request: HttpRequest) -> Status[Any]:
+    """201: a new call. 200 with `duplicate: true`: an identical repeat, nothing changed. 409: a
+    repeat with a different payload, kept as an IntakeConflict for a person to review (the call is
+    left as it was). 422: malformed, kept as a RejectedRecord (`rejected_id`) with every reason.
+
+    The body is read raw (not parsed by the framework) so that a malformed record is kept verbatim.
+    """
+    return _intake_answer(services.intake_json(_actor(request), request.body))
 
 
 EIDO_BODY = {
@@ -168,15 +174,7 @@ EIDO_BODY = {
 
 @router.post(
     "/eido",
-    response={
-        201: IntakeOut,
-        200: IntakeOut,
-        409: IntakeConflictOut,
-        422: RejectedOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        503: ErrorOut,
-    },
+    response=INTAKE_RESPONSES,
     openapi_extra=EIDO_BODY,
     summary="Take in an incident as a NENA EIDO (idempotent on the issuing element + $id)",
 )
@@ -184,18 +182,7 @@ def intake_eido(request: HttpRequest) -> Status[Any]:
     """The same answers as `POST /calls`, for an incident in the NENA EIDO JSON format: 201 new,
     200 `duplicate: true` for an identical repeat, 409 when the same `$id` comes with different
     mapped values (kept as an IntakeConflict), 422 with EIDO paths (kept as a RejectedRecord)."""
-    result = eido.intake_eido(_actor(request), request.body)
-    if result.conflict is not None:
-        return Status(
-            409,
-            IntakeConflictOut(
-                detail="this incident was received before with a different payload; the new one is "
-                "kept for review and the call is unchanged",
-                call_id=result.call.pk,
-                conflict_id=result.conflict.pk,
-            ),
-        )
-    return Status(201 if result.created else 200, IntakeOut.of(result.call, duplicate=not result.created))
+    return _intake_answer(eido.intake_eido(_actor(request), request.body))
 
 
 @router.get(
