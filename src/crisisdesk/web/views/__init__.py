@@ -8,7 +8,7 @@
 - `floor`: the supervisor's floor and the evaluator's numbers.
 
 Views are thin: they parse input with `web.forms`, write only through `calls.services`, read through
-`calls.queries` (and `web.selectors`), and turn expected failures into a visible message with the
+`calls.queries`, and turn expected failures into a visible message with the
 status code of DESIGN.md §3.10 (409 for a transfer that changed under the user, 422 for bad input,
 403/404 for the wrong role). Polling endpoints live under `.../live/` and run
 `services.expire_transfers()` first, so a timeout shows up without any background job.

@@ -27,7 +27,7 @@ from crisisdesk.domain.protocol import FallbackOption, Protocol
 from crisisdesk.domain.reasons import Outcome
 from crisisdesk.domain.transfers import ACTIVE, NEEDS_FALLBACK, InvalidTransition, TransferStatus
 from crisisdesk.domain.triage import fallback_for_unclaimed_transfer
-from crisisdesk.web import forms, selectors
+from crisisdesk.web import forms
 from crisisdesk.web.views.common import (
     OUTCOME_TEXT,
     STATUS_TEXT,
@@ -60,7 +60,7 @@ def _status_ctx(
     _, protocol, _ = active_protocol()
     status = TransferStatus(transfer.status)
     if fallbacks is None:
-        fallbacks = fallback_rows(selectors.fallbacks_for_call(request.user, transfer.call_id), protocol)
+        fallbacks = fallback_rows(queries.fallbacks_for_call(request.user, transfer.call_id), protocol)
     taken = [f for f in fallbacks if f["transfer_id"] == transfer.pk]
     ctx: dict[str, Any] = {
         "transfer": transfer,
@@ -80,7 +80,7 @@ def _status_ctx(
         ctx["fallback_form"] = forms.FallbackForm(options, initial={"transfer_id": transfer.pk})
         ctx["fallback_options"] = options
     if status is TransferStatus.ESCALATED:
-        rows = escalation_rows(selectors.escalations_for_call(request.user, transfer.call_id))
+        rows = escalation_rows(queries.escalations_for_call(request.user, transfer.call_id))
         ctx["escalations"] = [e for e in rows if e["transfer_id"] == transfer.pk]
     return ctx
 
@@ -100,7 +100,7 @@ def _panel_ctx(
     decision = queries.latest_decision(call)
     transfers = list(call.transfers.all())  # prefetched, newest first
     latest = transfers[0] if transfers else None
-    fallbacks = fallback_rows(selectors.fallbacks_for_call(request.user, call.pk), protocol)
+    fallbacks = fallback_rows(queries.fallbacks_for_call(request.user, call.pk), protocol)
     if screening_form is None:
         initial = forms.ScreeningForm.initial_from(decision.screening.answers if decision else None)
         screening_form = forms.ScreeningForm(protocol.questions, initial=initial)
@@ -147,7 +147,7 @@ def _console_ctx(request: HttpRequest, call: Any | None, **panel: Any) -> dict[s
         call_types=[ct.name for ct in protocol.call_types if ct.scope.value == "in_scope"]
         + [ct.name for ct in protocol.call_types if ct.scope.value != "in_scope"],
         intake_form=panel.pop("intake_form", None) or forms.ManualCallForm(),
-        alerts=selectors.open_alerts(request.user),
+        alerts=queries.open_alerts(request.user),
     )
     if call is not None:
         ctx["panel"] = _panel_ctx(request, call, **panel)
@@ -189,7 +189,7 @@ def _with_alerts(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Refresh the alert strip in the same response (htmx out-of-band) once an alert is dealt with."""
     if wants_partial(request) and response.status_code == 200:
         alerts = render_to_string(
-            "web/_alerts.html", {"alerts": selectors.open_alerts(request.user)}, request=request
+            "web/_alerts.html", {"alerts": queries.open_alerts(request.user)}, request=request
         )
         response.content += f'<div id="alerts" hx-swap-oob="innerHTML">{alerts}</div>'.encode()
     return response
@@ -221,7 +221,7 @@ def console_calls_live(request: HttpRequest) -> HttpResponse:
 def console_alerts_live(request: HttpRequest) -> HttpResponse:
     """Timed-out and declined transfers of this telecommunicator that still need the fallback."""
     services.expire_transfers()
-    return poll(request, "web/_alerts.html", {"alerts": selectors.open_alerts(request.user)})
+    return poll(request, "web/_alerts.html", {"alerts": queries.open_alerts(request.user)})
 
 
 @require_POST
@@ -297,7 +297,7 @@ def console_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
     """One button: hand the call to the social worker (only when the decision is `transfer`)."""
     try:
         # A new try after a timeout or decline closes the old alert: the telecommunicator has seen it.
-        for alert in selectors.open_alerts(request.user):
+        for alert in queries.open_alerts(request.user):
             if alert.call_id == call_id:
                 services.acknowledge_alert(request.user, alert.pk)
         services.request_transfer(request.user, call_id)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 from crisisdesk.calls import queries, services
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.domain.reasons import Outcome
-from crisisdesk.web import selectors
 from crisisdesk.web.views.common import (
     OUTCOME_TEXT,
     RESPONDER_TEXT,
@@ -77,7 +76,7 @@ def floor_live(request: HttpRequest) -> HttpResponse:
 @role_page("view_aggregates")
 def evaluation(request: HttpRequest) -> HttpResponse:
     """Today's counts by outcome, status, fallback and escalation: aggregates only, no call details."""
-    agg = selectors.today_aggregates(request.user)
+    agg = queries.today_aggregates(request.user)
     outcomes = [
         {
             "label": OUTCOME_TEXT[o][0],

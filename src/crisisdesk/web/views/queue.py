@@ -21,7 +21,7 @@ from crisisdesk.calls.errors import ServiceError
 from crisisdesk.calls.protocols import active_protocol, parsed
 from crisisdesk.domain.roles import may
 from crisisdesk.domain.transfers import InvalidTransition, TransferStatus
-from crisisdesk.web import forms, selectors
+from crisisdesk.web import forms
 from crisisdesk.web.views.common import (
     RESPONDER_TEXT,
     STATUS_TEXT,
@@ -163,8 +163,8 @@ def _call_detail_ctx(request: HttpRequest, call: Any) -> dict[str, Any]:
             for t in transfers
         ],
         "mine": mine,
-        "escalations": escalation_rows(selectors.escalations_for_call(request.user, call.pk)),
-        "fallbacks": fallback_rows(selectors.fallbacks_for_call(request.user, call.pk), active_protocol()[1]),
+        "escalations": escalation_rows(queries.escalations_for_call(request.user, call.pk)),
+        "fallbacks": fallback_rows(queries.fallbacks_for_call(request.user, call.pk), active_protocol()[1]),
         "escalate_form": forms.EscalateForm(),
         "complete_form": forms.CompleteForm(),
     }
