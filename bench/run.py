@@ -347,7 +347,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         "",
         f"Machine: {r['machine']['cpus']} CPUs, {r['machine']['cpu_model']}; Python {r['machine']['python']}.",
         f"Server: {r['server']}. Load: {r['load']['telecommunicator_clients']} telecommunicator clients, "
-        f"{r['load']['social_worker_screens']} social-worker screens polling every 1 s, {r['load']['seconds']} s.",
+        f"{r['load']['social_worker_screens']} claiming social-worker screens + 1 standby screen, all polling "
+        f"every 1 s; {r['load']['seconds']} s.",
         f"Throughput: {r['throughput_transfers_per_s']} transfers/s; errors: {r['error_count']}.",
         "",
         "| operation | n | p50 ms | p95 ms | p99 ms | max ms |",
