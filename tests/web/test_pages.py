@@ -403,6 +403,19 @@ def test_floor_lists_unknown_call_types_for_the_protocol(
     assert "Emotionally Disturb Person" not in table
 
 
+def test_floor_alerts_on_a_timed_out_transfer_until_its_fallback_is_recorded(
+    open_protocol: Any, telecommunicator: Any, social_worker: Any, supervisor: Any
+) -> None:
+    transfer = requested_now(telecommunicator, social_worker, "MP-26-000601", ago=200)  # past its deadline
+    services.expire_transfers()
+    client = client_for(supervisor)
+    html = client.get("/floor/live/", **HTMX).content.decode()
+    assert 'id="floor-alerts"' in html and "MP-26-000601" in html and "nobody claimed it" in html
+    services.take_fallback(telecommunicator, transfer.call_id, "988", transfer_id=transfer.pk)
+    html = client.get("/floor/live/", **HTMX).content.decode()
+    assert 'id="floor-alerts"' not in html
+
+
 def test_floor_says_when_no_call_type_needs_review(open_protocol: Any, cad: Any, supervisor: Any) -> None:
     new_call(cad, "MP-26-000511", "Check the Welfare")
     html = client_for(supervisor).get("/floor/live/", **HTMX).content.decode()

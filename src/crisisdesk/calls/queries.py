@@ -164,11 +164,20 @@ def floor_summary(actor: Any, now: datetime | None = None) -> dict[str, Any]:
         "decisions_by_outcome": by_outcome,
         "median_seconds_to_claim": _median_seconds_to_claim(today),
         "call_types_to_review": call_types_to_review(actor),
+        "alerts": floor_alerts(actor),
         "day_start": start,
     }
 
 
 # --- reads the pages need beside the lists above ---------------------------------------------
+
+
+def _unacknowledged_alerts() -> QuerySet[Transfer]:
+    return (
+        Transfer.objects.select_related("call", "requested_by")
+        .filter(status__in=[s.value for s in NEEDS_FALLBACK], alert_acknowledged_at=None)
+        .order_by("ended_at", "pk")
+    )
 
 
 def open_alerts(actor: Any) -> list[Transfer]:
@@ -178,15 +187,14 @@ def open_alerts(actor: Any) -> list[Transfer]:
     acknowledges it; the console shows these whichever call is open.
     """
     _visible(actor, "take_fallback")
-    return list(
-        Transfer.objects.select_related("call")
-        .filter(
-            requested_by=actor,
-            status__in=[s.value for s in NEEDS_FALLBACK],
-            alert_acknowledged_at=None,
-        )
-        .order_by("ended_at", "pk")
-    )
+    return list(_unacknowledged_alerts().filter(requested_by=actor))
+
+
+def floor_alerts(actor: Any) -> list[Transfer]:
+    """Every timed-out or declined transfer whose fallback nobody has recorded yet: the supervisor's
+    safety net for a caller left waiting (e.g. the telecommunicator's console was closed)."""
+    _visible(actor, "view_floor")
+    return list(_unacknowledged_alerts())
 
 
 def fallbacks_for_call(actor: Any, call_id: int) -> list[FallbackRoute]:
