@@ -37,6 +37,8 @@ pytest: setup
 ## make bench: load and latency benchmarks; results in bench/results/
 bench: setup
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.analytics
+	$(BIN)/python -m bench.staffing
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -12,6 +12,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+# `crisisdesk cad import ...`, `crisisdesk plan ...`, `crisisdesk callmap ...`: analytics entry points.
+ANALYTICS_COMMANDS = {
+    "cad": "crisisdesk.analytics.cad_cli:main",
+    "plan": "crisisdesk.analytics.plan_cli:main",
+    "callmap": "crisisdesk.analytics.callmap_cli:main",
+}
 
 
 def _triage(argv: list[str]) -> int:
@@ -60,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "triage":
         return _triage(argv[1:])
+    if argv and argv[0] in ANALYTICS_COMMANDS:
+        # Analytics commands need no database and no Django settings.
+        from importlib import import_module
+
+        module_name, func = ANALYTICS_COMMANDS[argv[0]].split(":")
+        command: Any = getattr(import_module(module_name), func)
+        return int(command(argv[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
     from django.core.management import execute_from_command_line
 

@@ -43,6 +43,22 @@ def test_domain_imports_no_framework_or_io(path: Path) -> None:
     assert not bad, f"{path.name} imports {sorted(bad)}: the domain layer stays pure"
 
 
+def _analytics_files() -> list[Path]:
+    return sorted((SRC / "analytics").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _analytics_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_analytics_imports_no_django(path: Path) -> None:
+    """Analytics runs without a web app or database (DESIGN.md section 2): domain only."""
+    bad = {m for m in _imports(path) if m.split(".")[0] in {"django", "ninja"}}
+    bad |= {
+        m
+        for m in _imports(path)
+        if m.startswith("crisisdesk.") and m.split(".")[1] not in {"domain", "analytics", "protocols"}
+    }
+    assert not bad, f"{path.name} imports {sorted(bad)}: analytics depends on the domain only"
+
+
 def _app_modules() -> list[Path]:
     return sorted(
         p
