@@ -235,6 +235,7 @@ def main() -> int:
         DJANGO_SETTINGS_MODULE="crisisdesk.settings_test",
         CRISISDESK_DEBUG="0",
         CRISISDESK_SECRET_KEY="bench-only-secret-key-" + "y" * 40,
+        CRISISDESK_LINKAGE_KEY="bench-only-linkage-key",
         CRISISDESK_ALLOWED_HOSTS="127.0.0.1,localhost",
         CRISISDESK_HTTPS="0",
     )

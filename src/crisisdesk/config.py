@@ -5,6 +5,9 @@ Environment variables (all optional for the demo):
 - CRISISDESK_SECRET_KEY: required when CRISISDESK_DEBUG is off
 - CRISISDESK_DEBUG: 1 for development (the demo sets it)
 - CRISISDESK_ALLOWED_HOSTS: comma-separated host names
+- CRISISDESK_LINKAGE_KEY: secret for the keyed hashes that link people across calls in analytics
+  (phone numbers are never used raw as keys); required when CRISISDESK_DEBUG is off. Changing it
+  breaks linkage with earlier exports, so keep it with the other secrets.
 - CRISISDESK_HTTPS: 1 when served over HTTPS (default: on unless debug): secure cookies, HSTS,
   redirect to HTTPS. Turn it off only for loopback tools such as `make bench`.
 """
@@ -31,6 +34,7 @@ class Config:
     allowed_hosts: tuple[str, ...]
     data_dir: Path
     https: bool
+    linkage_key: bytes
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -48,6 +52,11 @@ def load_config() -> Config:
         if not debug:
             raise ConfigError("CRISISDESK_SECRET_KEY must be set when CRISISDESK_DEBUG is off")
         secret = "insecure-development-key-" + "x" * 40  # noqa: S105 - only with DEBUG on
+    linkage = os.environ.get("CRISISDESK_LINKAGE_KEY", "")
+    if not linkage:
+        if not debug:
+            raise ConfigError("CRISISDESK_LINKAGE_KEY must be set when CRISISDESK_DEBUG is off")
+        linkage = "insecure-development-linkage-key"
     hosts = tuple(h.strip() for h in os.environ.get("CRISISDESK_ALLOWED_HOSTS", "").split(",") if h.strip())
     if debug and not hosts:
         hosts = ("127.0.0.1", "localhost", "[::1]")
@@ -58,4 +67,5 @@ def load_config() -> Config:
         allowed_hosts=hosts,
         data_dir=data_dir,
         https=_flag("CRISISDESK_HTTPS", default=not debug),
+        linkage_key=linkage.encode(),
     )

@@ -9,6 +9,7 @@ from crisisdesk.config import load_config
 CONFIG = load_config()
 
 SECRET_KEY = CONFIG.secret_key
+LINKAGE_KEY = CONFIG.linkage_key  # keyed hashes for linking people across calls (analytics)
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "crisisdesk.accounts",
     "crisisdesk.audit",
     "crisisdesk.calls",
+    "crisisdesk.casework",
     "crisisdesk.web",
     "ninja",  # serves the API docs page's Swagger files locally (no CDN)
 ]

@@ -24,7 +24,7 @@ def admin_client(make_user, mecc_protocol) -> Client:
 def test_the_add_form_starts_from_the_active_version(admin_client) -> None:
     page = admin_client.get(ADD_URL)
     assert page.status_code == 200
-    assert "2026.11.0" in page.content.decode()
+    assert "2026.11.1" in page.content.decode()
 
 
 def test_publishing_creates_a_new_active_version(admin_client, mecc_protocol) -> None:

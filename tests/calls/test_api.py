@@ -266,7 +266,7 @@ def test_get_call_with_decisions_and_transfers(
     body = tc.get(f"/api/v1/calls/{call_id}").json()
     assert body["incident_id"] == "MP-26-000101" and body["apco_code"] == "EDP"
     assert [d["outcome"] for d in body["decisions"]] == ["transfer"]
-    assert body["decisions"][0]["protocol_version"] == "2026.11.0"
+    assert body["decisions"][0]["protocol_version"] == "2026.11.1"
     assert [t["id"] for t in body["transfers"]] == [transfer["id"]]
     assert sw.get(f"/api/v1/calls/{call_id}").status_code == 200
     # Not visible to the role: 404, as if it did not exist.
@@ -298,7 +298,7 @@ def test_screening_returns_the_decision(open_protocol: Any, tc: Client, sw: Clie
     # Nobody is available: the fallback, with its options and reasons.
     assert body["outcome"] == "fallback" and body["reasons"] == ["social_worker_unavailable"]
     assert body["fallback_options"] == ["mobile_crisis_team", "988", "callback_when_available"]
-    assert body["protocol_version"] == "2026.11.0" and body["next_opening"] is None
+    assert body["protocol_version"] == "2026.11.1" and body["next_opening"] is None
     assert Decision.objects.get(pk=body["id"]).protocol == open_protocol
     available(sw)
     body = post(tc, f"/api/v1/calls/{call_id}/screening", {"answers": {**ALL_CLEAR, "violence": True}}).json()
@@ -519,7 +519,7 @@ def test_availability(open_protocol: Any, sw: Client, tc: Client) -> None:
 @pytest.mark.django_db
 def test_protocol(open_protocol: Any, tc: Client, cad_client: Client) -> None:
     body = tc.get("/api/v1/protocol").json()
-    assert body["center"] == "MECC" and body["version"] == "2026.11.0"
+    assert body["center"] == "MECC" and body["version"] == "2026.11.1"
     assert body["transfer_timeout_seconds"] == 90 and body["call_types_count"] > 100
     assert body["questions"][0]["id"] == "weapon" and body["questions"][-1]["kind"] == "consent"
     assert {o["id"] for o in body["fallback_options"]} >= {"988", "mobile_crisis_team"}

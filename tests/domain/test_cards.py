@@ -81,7 +81,7 @@ def shipped_run() -> subprocess.CompletedProcess[str]:
 def test_shipped_cards_pass_check(shipped_run: subprocess.CompletedProcess[str]) -> None:
     assert shipped_run.returncode == 0, shipped_run.stderr
     assert "MISMATCH" not in shipped_run.stderr
-    assert f"{len(SHIPPED)} cards, 0 unreadable, 0 not as expected (protocol 2026.11.0)" in shipped_run.stderr
+    assert f"{len(SHIPPED)} cards, 0 unreadable, 0 not as expected (protocol 2026.11.1)" in shipped_run.stderr
 
 
 def test_shipped_cards_print_one_wire_line_per_card(shipped_run: subprocess.CompletedProcess[str]) -> None:
@@ -89,7 +89,7 @@ def test_shipped_cards_print_one_wire_line_per_card(shipped_run: subprocess.Comp
     assert [line["id"] for line in lines] == [c["id"] for c in SHIPPED]
     for line in lines:
         assert set(line) == WIRE_KEYS, line
-        assert line["protocol_version"] == "2026.11.0"
+        assert line["protocol_version"] == "2026.11.1"
 
 
 def test_shipped_cards_cover_every_outcome_and_reason(shipped_run: subprocess.CompletedProcess[str]) -> None:
@@ -124,7 +124,7 @@ def test_batch_from_standard_input() -> None:
             "id": "stdin",
             "outcome": "transfer",
             "reasons": ["eligible"],
-            "protocol_version": "2026.11.0",
+            "protocol_version": "2026.11.1",
             "fallback_options": [],
         }
     ]

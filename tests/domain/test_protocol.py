@@ -39,7 +39,7 @@ def problems_of(doc: Doc) -> list[str]:
 def test_shipped_mecc_protocol_loads() -> None:
     assert MECC.center == "MECC"
     assert MECC.name == "Minneapolis Emergency Communications Center"
-    assert MECC.version == "2026.11.0"
+    assert MECC.version == "2026.11.1"
     assert len(MECC.call_types) == 126
     assert MECC.transfer_timeout_seconds == 90
     assert MECC.calendar.timezone == "America/Chicago"

@@ -386,7 +386,7 @@ def test_every_decision_carries_the_protocol_version(reason: Reason) -> None:
     )
     assert decision.reasons == (reason,)
     assert decision.protocol_version == "2027.1.0-draft"
-    assert run(**kwargs).protocol_version == "2026.11.0"
+    assert run(**kwargs).protocol_version == "2026.11.1"
 
 
 def test_an_injected_calendar_is_the_one_used() -> None:
@@ -416,7 +416,7 @@ def test_a_naive_time_is_refused_whatever_the_call_type(call_type: str) -> None:
             {
                 "outcome": "transfer",
                 "reasons": ["eligible"],
-                "protocol_version": "2026.11.0",
+                "protocol_version": "2026.11.1",
                 "fallback_options": [],
             },
             id="transfer",
@@ -426,7 +426,7 @@ def test_a_naive_time_is_refused_whatever_the_call_type(call_type: str) -> None:
             {
                 "outcome": "fallback",
                 "reasons": ["outside_service_hours", "caller_declined"],
-                "protocol_version": "2026.11.0",
+                "protocol_version": "2026.11.1",
                 "fallback_options": ["mobile_crisis_team", "988", "callback_next_shift"],
             },
             id="fallback",
@@ -436,7 +436,7 @@ def test_a_naive_time_is_refused_whatever_the_call_type(call_type: str) -> None:
             {
                 "outcome": "dispatch",
                 "reasons": ["weapon", "caller_requests_police"],
-                "protocol_version": "2026.11.0",
+                "protocol_version": "2026.11.1",
                 "fallback_options": [],
             },
             id="dispatch",
@@ -446,7 +446,7 @@ def test_a_naive_time_is_refused_whatever_the_call_type(call_type: str) -> None:
             {
                 "outcome": "not_eligible",
                 "reasons": ["call_type_unknown"],
-                "protocol_version": "2026.11.0",
+                "protocol_version": "2026.11.1",
                 "fallback_options": [],
             },
             id="not-eligible",

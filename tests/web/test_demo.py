@@ -129,7 +129,7 @@ def test_demo_publishes_an_always_open_variant_only_when_closed(mecc_protocol: A
     assert ensure_open_for_demo(print, now=open_at) is None
     sunday = datetime(2026, 11, 29, 10, 0, tzinfo=CHICAGO)
     version = ensure_open_for_demo(print, now=sunday)
-    assert version == "2026.11.0-demo-always-open"
+    assert version == "2026.11.1-demo-always-open"
     row, protocol, calendar = active_protocol()
     assert row.version == version and "DEMO ONLY" in row.change_note
     assert calendar.is_open(datetime(2026, 12, 25, 3, 0, tzinfo=CHICAGO)).open  # Christmas, 3 a.m.

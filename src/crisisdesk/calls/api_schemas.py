@@ -288,21 +288,25 @@ class CallOut(Schema):
 
 class EscalationOut(Schema):
     id: int
-    transfer_id: int
+    transfer_id: int | None
+    case_id: int | None
     responder: str
     reason: str
     escalated_at: datetime
-    transfer_status: str
+    acknowledged_at: datetime | None
+    transfer_status: str | None
 
     @classmethod
     def of(cls, e: Escalation) -> EscalationOut:
         return cls(
             id=e.pk,
             transfer_id=e.transfer_id,
+            case_id=e.case_id,
             responder=e.responder,
             reason=e.reason,
             escalated_at=e.escalated_at,
-            transfer_status=e.transfer.status,
+            acknowledged_at=e.acknowledged_at,
+            transfer_status=e.transfer.status if e.transfer else None,
         )
 
 

@@ -65,6 +65,10 @@ class Call(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     caller_phone = models.CharField(max_length=32, blank=True)
+    # The caller's number as E.164 (blank when it does not parse) and its keyed hash: repeat 911
+    # calls are counted by key, never by the raw number.
+    caller_phone_e164 = models.CharField(max_length=20, blank=True)
+    caller_key = models.CharField(max_length=64, blank=True, db_index=True)
     narrative = models.TextField(blank=True)
     payload = models.JSONField(default=dict)
     payload_sha256 = models.CharField(max_length=64)
@@ -169,18 +173,36 @@ class Transfer(models.Model):
 
 
 class Escalation(models.Model):
-    """A claimed call sent back to 911 for police / fire / EMS."""
+    """A call sent back to 911 for police / fire / EMS by the social worker, in one step.
+
+    It comes from a claimed transfer or from a case (a callback case may have no transfer). The
+    telecommunicators' consoles show it until one of them acknowledges it; the time to
+    acknowledgement is `acknowledged_at - escalated_at`, and an escalation left unacknowledged past
+    the protocol's limit alerts the supervisor.
+    """
 
     class Responder(models.TextChoices):
         POLICE = "police"
         FIRE = "fire"
         EMS = "ems"
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="escalations")
+    transfer = models.ForeignKey(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
+    )
+    call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
+    )
+    case = models.ForeignKey(
+        "casework.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
+    )
     responder = models.CharField(max_length=16, choices=Responder.choices)
     reason = models.TextField()
     escalated_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    escalated_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    acknowledged_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
 
 class FallbackRoute(models.Model):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +36,7 @@ from crisisdesk.calls.models import (
 )
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.calls.schemas import CadCall, field_errors
+from crisisdesk.domain.people import linkage_key, normalise_phone
 from crisisdesk.domain.reasons import Outcome
 from crisisdesk.domain.roles import Role, may
 from crisisdesk.domain.transfers import InvalidTransition, TransferAction, TransferStatus, transition
@@ -175,6 +177,8 @@ def intake_call(
     now = _now(now)
     _, protocol, _ = active_protocol()
     ct = protocol.find_call_type(cad.call_type)
+    # Normalised for counting repeat calls; a number that does not parse is kept raw (never refused).
+    phone = normalise_phone(cad.caller.phone if cad.caller else "")
     try:
         with transaction.atomic(durable=True):
             existing = Call.objects.filter(source=cad.source, incident_id=cad.incident_id).first()
@@ -194,7 +198,9 @@ def intake_call(
                 address=cad.location.address if cad.location else "",
                 latitude=cad.location.latitude if cad.location else None,
                 longitude=cad.location.longitude if cad.location else None,
-                caller_phone=cad.caller.phone if cad.caller else "",
+                caller_phone=phone.raw,
+                caller_phone_e164=phone.e164 or "",
+                caller_key=linkage_key(phone.e164 or "", settings.LINKAGE_KEY),
                 narrative=cad.narrative,
                 payload=payload,
                 payload_sha256=digest,
@@ -382,11 +388,14 @@ def claim_transfer(actor: Any, transfer_id: int, now: datetime | None = None) ->
         ).update(status=TransferStatus.CLAIMED, claimed_by=actor, claimed_at=now)
         transfer = _load_transfer(transfer_id, lock=False)
         if won:
+            from crisisdesk.casework.services.cases import open_case_for_transfer  # casework builds on calls
+
             SocialWorkerStatus.objects.update_or_create(
                 user=actor, defaults={"status": SocialWorkerStatus.Status.BUSY, "changed_at": now}
             )
             waited = (now - transfer.requested_at).total_seconds()
             record(actor, "transfer.claim", transfer, details={"seconds_to_claim": waited})
+            open_case_for_transfer(actor, transfer, now)
         else:
             if transfer.status == TransferStatus.REQUESTED:  # the deadline passed: time it out now
                 # A sweep (or another late claim) may end it between our read and our update: then
@@ -416,6 +425,13 @@ def _end(actor: Any, transfer: Transfer, action: TransferAction, now: datetime, 
     transfer.refresh_from_db()
     record(actor, f"transfer.{action.value}", transfer, details={"from": step.before.value, "reason": reason})
     return transfer
+
+
+def finish_claimed_transfer(actor: Any, transfer_id: int, now: datetime, reason: str) -> None:
+    """Inside a casework transaction: the case closed, so a transfer still claimed is completed."""
+    transfer = _load_transfer(transfer_id)
+    if transfer.status == TransferStatus.CLAIMED:
+        _end(actor, transfer, TransferAction.COMPLETE, now, reason[:END_REASON_MAX])
 
 
 def _act(
@@ -459,30 +475,29 @@ def complete_transfer(
 def escalate_transfer(
     actor: Any, transfer_id: int, responder: str, reason: str, now: datetime | None = None
 ) -> Escalation:
-    """Send a claimed call back to 911 in one step, with the reason and the responder requested."""
+    """Send a claimed call back to 911 in one step: the escalation of the transfer's case.
+
+    Claiming opens a case, so this is `casework.services.escalate_case` for the transfer's case;
+    it stays here for the API and for the call page.
+    """
+    from crisisdesk.casework.services.escalations import escalate_case
+
     _require(actor, "escalate_transfer")
-    if responder not in Escalation.Responder.values:
-        raise InvalidInput("responder", f"must be one of {Escalation.Responder.values}", "enum")
-    if not reason.strip():
-        raise InvalidInput("reason", "an escalation needs a reason", "missing")
-    _text("reason", reason, 4000)
-    now = _now(now)
-    with transaction.atomic(durable=True):
-        transfer = _load_transfer(transfer_id)
-        transition(transfer.status, TransferAction.ESCALATE)  # 409 before 403, as in complete_transfer
-        if transfer.claimed_by_id != actor.pk:
-            raise Forbidden("only the social worker who claimed the transfer can escalate it")
-        _end(actor, transfer, TransferAction.ESCALATE, now, reason)
-        escalation = Escalation.objects.create(
-            transfer=transfer, responder=responder, reason=reason, escalated_by=actor, escalated_at=now
-        )
-        record(
-            actor,
-            "escalation.create",
-            escalation,
-            details={"transfer_id": transfer.pk, "responder": responder},
-        )
-    return escalation
+    transfer = _load_transfer(transfer_id, lock=False)
+    transition(transfer.status, TransferAction.ESCALATE)  # 409 before 403, as in complete_transfer
+    if transfer.claimed_by_id != actor.pk:
+        raise Forbidden("only the social worker who claimed the transfer can escalate it")
+    case = getattr(transfer, "case", None)
+    if case is None:
+        raise Conflict("the transfer has no case to escalate")
+    return escalate_case(actor, case.pk, responder, reason, now=now)
+
+
+def end_transfer_in_transaction(
+    actor: Any, transfer: Transfer, action: TransferAction, now: datetime, reason: str = ""
+) -> Transfer:
+    """For casework use cases that end the transfer inside their own transaction (escalation)."""
+    return _end(actor, transfer, action, now, reason[:END_REASON_MAX])
 
 
 def expire_transfers(now: datetime | None = None, actor: Any = None) -> list[int]:
@@ -537,7 +552,7 @@ def take_fallback(
     """Record the fallback the telecommunicator used (mobile crisis team, 988, callback ...)."""
     _require(actor, "take_fallback")
     now = _now(now)
-    _, protocol, _ = active_protocol()
+    _, protocol, calendar = active_protocol()
     if option not in {o.id for o in protocol.fallback_options}:
         raise InvalidInput("option", f"not a fallback option of protocol {protocol.version}", "enum")
     if option.startswith("callback") and not callback_number.strip():
@@ -571,6 +586,10 @@ def take_fallback(
             taken_at=now,
         )
         record(actor, "call.fallback", call, details={"option": option, "transfer_id": transfer_id})
+        # A callback is a follow-up for the social workers (consent: the caller gave the number).
+        from crisisdesk.casework.services.followups import callback_from_fallback  # casework builds on calls
+
+        callback_from_fallback(actor, route, calendar.is_open(now).next_opening, now)
     return route
 
 

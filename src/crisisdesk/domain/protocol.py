@@ -120,6 +120,9 @@ class Protocol:
     fallbacks: Mapping[Reason, tuple[str, ...]]
     call_types: tuple[CallType, ...]
     transfer_timeout_seconds: int = 90
+    # An escalation back to 911 that no telecommunicator acknowledged within this many seconds
+    # alerts the supervisor.
+    escalation_ack_seconds: int = 60
     _by_key: Mapping[str, CallType] = field(default_factory=dict, repr=False, compare=False)
 
     def find_call_type(self, name: str) -> CallType | None:
@@ -342,6 +345,10 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
     if not isinstance(timeout, int) or not 10 <= timeout <= 600:
         problems.append("transfer_timeout_seconds: a whole number of seconds between 10 and 600")
         timeout = 90
+    ack = doc.get("escalation_ack_seconds", 60)
+    if not isinstance(ack, int) or isinstance(ack, bool) or not 5 <= ack <= 600:
+        problems.append("escalation_ack_seconds: a whole number of seconds between 5 and 600")
+        ack = 60
     if problems:
         raise ProtocolError(problems)
     return Protocol(
@@ -354,5 +361,6 @@ def parse_protocol(doc: Mapping[str, Any]) -> Protocol:
         fallbacks=fallbacks,
         call_types=tuple(call_types),
         transfer_timeout_seconds=timeout,
+        escalation_ack_seconds=ack,
         _by_key={ct.key: ct for ct in call_types},
     )

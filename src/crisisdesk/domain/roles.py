@@ -38,6 +38,14 @@ CAN = {
     "view_calls": {Role.TELECOMMUNICATOR, Role.SUPERVISOR, Role.SOCIAL_WORKER},
     "publish_protocol": {Role.ADMINISTRATOR},
     "view_aggregates": {Role.EVALUATOR, Role.SUPERVISOR},
+    # casework
+    "work_case": {Role.SOCIAL_WORKER},  # open, note, assess, safety plan, people, consent, close
+    "view_cases": {Role.SOCIAL_WORKER, Role.SUPERVISOR},
+    "escalate_case": {Role.SOCIAL_WORKER},
+    "acknowledge_escalation": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "record_callback_consent": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
+    "work_follow_ups": {Role.SOCIAL_WORKER},
+    "set_follow_up_policy": {Role.ADMINISTRATOR},
 }
 
 

@@ -222,7 +222,7 @@ def transfer_escalate(request: HttpRequest, transfer_id: int) -> HttpResponse:
         return _detail_with_error(request, transfer_id, exc.status, exc.message, escalate_form=form)
     messages.warning(
         request,
-        f"Call {escalation.transfer.call.incident_id} escalated back to 911 for "
+        f"Call {escalation.call.incident_id if escalation.call else ''} escalated back to 911 for "
         f"{RESPONDER_TEXT.get(escalation.responder, escalation.responder)}. "
         "Set yourself Available when you are ready for the next call.",
     )
