@@ -36,6 +36,7 @@ from crisisdesk.calls.models import (
 )
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.calls.schemas import CadCall, field_errors
+from crisisdesk.domain.followups import next_shift_start
 from crisisdesk.domain.people import linkage_key, normalise_phone
 from crisisdesk.domain.reasons import Outcome
 from crisisdesk.domain.roles import Role, may
@@ -589,7 +590,7 @@ def take_fallback(
         # A callback is a follow-up for the social workers (consent: the caller gave the number).
         from crisisdesk.casework.services.followups import callback_from_fallback  # casework builds on calls
 
-        callback_from_fallback(actor, route, calendar.is_open(now).next_opening, now)
+        callback_from_fallback(actor, route, next_shift_start(calendar, now), now)
     return route
 
 

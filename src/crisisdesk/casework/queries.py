@@ -81,7 +81,12 @@ def candidates_for(person: Person, *, limit: int = 5) -> list[tuple[Person, Matc
         case_id__in=CaseParticipant.objects.filter(person=person).values("case_id")
     ).values("person_id")
     exclude = linked_ids(person.pk)
-    pool = list(Person.objects.filter(keys).exclude(pk__in=exclude).exclude(pk__in=same_case)[:200])
+    pool = list(
+        Person.objects.filter(keys)
+        .exclude(pk__in=exclude)
+        .exclude(pk__in=same_case)
+        .order_by("-created_at", "-pk")[:500]
+    )
     by_id = {p.pk: p for p in pool}
     matches = match_candidates(person_facts(person), [person_facts(p) for p in pool])
     return [(by_id[m.candidate_id], m) for m in matches[:limit]]

@@ -237,28 +237,27 @@ def transition(status: FollowUpStatus | str, action: FollowUpAction | str) -> Fo
 def action_for_attempt(
     policy: FollowUpPolicy, attempts_so_far: int, outcome: AttemptOutcome | str
 ) -> FollowUpAction:
-    """The lifecycle action that recording one more attempt means.
+    """The lifecycle action that recording an attempt means.
 
-    `attempts_so_far` counts the attempts recorded BEFORE this one (0 for the first attempt), so this
-    attempt is number `attempts_so_far + 1`. A non-final outcome on the last allowed attempt gives up.
-    More attempts than the policy allows is a ValueError: the follow-up should already have ended.
+    `attempts_so_far` counts the attempts made so far INCLUDING the one being recorded (1 for the
+    first attempt: services pass `attempts.count() + 1`, or the count after inserting the row). A
+    non-final outcome on attempt number `max_attempts` gives up. A number outside
+    1..max_attempts is a ValueError: the follow-up should already have ended.
     """
     result = AttemptOutcome(outcome)
-    if not 0 <= attempts_so_far < policy.max_attempts:
-        raise ValueError(
-            f"attempt {attempts_so_far + 1} is outside the policy's {policy.max_attempts} attempts"
-        )
+    if not 1 <= attempts_so_far <= policy.max_attempts:
+        raise ValueError(f"attempt {attempts_so_far} is outside the policy's {policy.max_attempts} attempts")
     action = OUTCOME_ACTIONS[result]
     if action is not None:
         return action
-    return A.GIVE_UP if attempts_so_far + 1 >= policy.max_attempts else A.RETRY
+    return A.GIVE_UP if attempts_so_far >= policy.max_attempts else A.RETRY
 
 
 def after_attempt(
     policy: FollowUpPolicy, attempts_so_far: int, outcome: AttemptOutcome | str
 ) -> FollowUpStatus:
-    """The status of a pending follow-up after recording one attempt (see `action_for_attempt` for
-    the meaning of `attempts_so_far`: attempts before this one)."""
+    """The status of a pending follow-up after recording an attempt; `attempts_so_far` includes that
+    attempt (1 for the first; see `action_for_attempt`)."""
     return transition(S.PENDING, action_for_attempt(policy, attempts_so_far, outcome))
 
 

@@ -493,14 +493,14 @@ def blocking_keys(facts: PersonFacts) -> dict[str, str]:
     """Small normalised keys to store as indexed columns and prefetch candidates by (any key equal).
 
     Always the same four keys, "" when unknown (an empty key must not be used to prefetch):
-    phone (E.164), dob (ISO date), family_name (Soundex of the family name, e.g. S530 for
-    Smith / Smyth), street (normalised building line without the unit, e.g. "350 S 5TH ST").
+    phone (E.164), dob (ISO date), name (Soundex of the family name, e.g. S530 for Smith / Smyth;
+    at most 4 characters), street (normalised building line without the unit, e.g. "350 S 5TH ST").
     A transposed date of birth or a changed phone is still found through the name or street key.
     """
     street = normalise_address(facts.address).building if facts.address else ""
     return {
         "phone": facts.phone_e164 or "",
         "dob": facts.date_of_birth.isoformat() if facts.date_of_birth else "",
-        "family_name": soundex(facts.family_name),
+        "name": soundex(facts.family_name),
         "street": street if street[:1].isdigit() else "",
     }

@@ -177,7 +177,7 @@ def schedule_follow_up(actor: Any, consent_id: int, now: datetime | None = None)
 
 
 def callback_from_fallback(
-    actor: Any, route: FallbackRoute, next_opening: datetime | None, now: datetime
+    actor: Any, route: FallbackRoute, next_shift: datetime, now: datetime
 ) -> FollowUp | None:
     """Inside `calls.services.take_fallback`: a callback option becomes a follow-up in the worklist.
 
@@ -202,7 +202,7 @@ def callback_from_fallback(
     )
     record(actor, "consent.record", consent, details={"call_id": route.call_id, "method": consent.method})
     policy_row, policy = active_policy()
-    start = next_opening if route.option == "callback_next_shift" and next_opening else now
+    start = next_shift if route.option == "callback_next_shift" else now
     return _create(
         actor, FollowUp.Kind.CALLBACK, consent, policy_row, policy, start, start, now, call_id=route.call_id
     )
@@ -299,7 +299,7 @@ def record_attempt(
             attempted_at=now,
         )
         policy = parse_policy(follow_up.policy.document)
-        status = after_attempt(policy, made + 1, AttemptOutcome(outcome))
+        status = after_attempt(policy, made + 1, AttemptOutcome(outcome))  # this attempt included
         follow_up.assigned_to = follow_up.assigned_to or actor
         fields = ["assigned_to"]
         if status != FollowUpStatus.PENDING:
