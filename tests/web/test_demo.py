@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, time
 from io import StringIO
 from typing import Any
@@ -26,6 +27,8 @@ from crisisdesk.calls.models import (
     Transfer,
 )
 from crisisdesk.calls.protocols import active_protocol
+from crisisdesk.casework import queries
+from crisisdesk.casework.models import Case, FollowUp, Person, PersonLink
 from crisisdesk.domain.roles import Role
 from crisisdesk.protocols import load_protocol
 from crisisdesk.web.management.commands.demo import ensure_open_for_demo
@@ -83,7 +86,8 @@ def test_seed_demo_twice_creates_every_role_once() -> None:
 def test_demo_day_looks_like_a_weekday_at_mecc() -> None:
     seed(no_logins=True)
     _, protocol, _ = active_protocol()
-    calls = list(Call.objects.all())
+    # The demo day (the week of casework before it is checked in the next test).
+    calls = [c for c in Call.objects.all() if c.received_at.astimezone(CHICAGO).date() == NOW.date()]
     unscreened = [c for c in calls if not Decision.objects.filter(call=c).exists()]
     assert len(calls) >= 40
     known = [c for c in calls if protocol.find_call_type(c.call_type_raw)]
@@ -102,10 +106,40 @@ def test_demo_day_looks_like_a_weekday_at_mecc() -> None:
     assert not Transfer.objects.filter(status="requested").exists()  # nothing stale to time out later
     timed_out = Transfer.objects.get(status="timed_out")
     assert FallbackRoute.objects.filter(transfer=timed_out).exists()
-    assert Escalation.objects.count() == 1
+    assert Escalation.objects.filter(escalated_at__date=NOW.date()).count() == 1
     assert len(unscreened) == 3  # fresh calls waiting on the console, not screened
     assert SocialWorkerStatus.objects.get(user__username="sw.morgan").status == "available"
     assert AuditEvent.objects.filter(action="transfer.claim").exists()
+
+
+@pytest.mark.django_db
+def test_demo_has_a_closed_week_of_cases_repeat_callers_and_open_follow_ups() -> None:
+    seed(no_logins=True)
+    week = Case.objects.filter(opened_at__date__lt=NOW.date())
+    days = {c.opened_at.astimezone(CHICAGO).date() for c in week}
+    assert len(days) == 5 and all(d.weekday() < 5 for d in days)
+    assert week.count() == 10 and not week.exclude(status="closed").exists()
+    # Repeat callers: one number on several cases, linked by the social workers where confirmed.
+    by_phone = Counter(Person.objects.exclude(phone_e164="").values_list("phone_e164", flat=True))
+    assert by_phone.most_common(1)[0][1] >= 4  # Dana: three calls in the week and one today
+    assert PersonLink.objects.filter(undone_at=None).count() == 3
+    assert Person.objects.filter(phone_valid=False, phone_raw="6736").exists()  # kept raw and flagged
+    first_dana = (
+        Case.objects.filter(participants__person__family_name="Whitfield").order_by("opened_at").first()
+    )
+    assert first_dana is not None and queries.repeat_calls_after_close(first_dana)[30] >= 2
+    # Open follow-ups, among them last night's callbacks, visible when the shift opened.
+    morgan = User.objects.get(username="sw.morgan")
+    worklist = queries.worklist(morgan, NOW)
+    assert worklist.counts["due"] + worklist.counts["overdue"] >= 2 and worklist.counts["done"] >= 1
+    callbacks = FollowUp.objects.filter(kind="callback")
+    assert callbacks.count() == 2
+    assert all(
+        f.visible_from.astimezone(CHICAGO) == datetime(2026, 11, 24, 12, 0, tzinfo=CHICAGO) for f in callbacks
+    )
+    # Cases still open today for the social workers to finish; the escalation was acknowledged.
+    assert Case.objects.filter(status="open").count() >= 2
+    assert not Escalation.objects.filter(acknowledged_at=None).exists()
 
 
 def test_demo_window_never_lies_in_the_future() -> None:

@@ -433,6 +433,8 @@ def finish_claimed_transfer(actor: Any, transfer_id: int, now: datetime, reason:
     transfer = _load_transfer(transfer_id)
     if transfer.status == TransferStatus.CLAIMED:
         _end(actor, transfer, TransferAction.COMPLETE, now, reason[:END_REASON_MAX])
+        if transfer.claimed_by_id == getattr(actor, "pk", None):  # as complete_transfer: free again
+            _set_status(actor, SocialWorkerStatus.Status.AVAILABLE, now)
 
 
 def _act(

@@ -38,9 +38,12 @@ from crisisdesk.calls.errors import NoActiveProtocol
 from crisisdesk.calls.models import Call
 from crisisdesk.calls.protocols import active_protocol, publish_protocol
 from crisisdesk.calls.schemas import CadCall
+from crisisdesk.casework import services as casework
+from crisisdesk.casework.models import Case
 from crisisdesk.domain.calendar import ServiceCalendar
 from crisisdesk.domain.roles import Role
 from crisisdesk.protocols import DEFAULT_PROTOCOL, load_protocol
+from crisisdesk.web.demo_casework import day_casework, load_week, work_case
 
 CAD_SOURCE = "mecc-cad"
 FULL_SHIFT = timedelta(hours=8, minutes=30)
@@ -241,22 +244,39 @@ class DayReplay:
             # A shorter demo day (loaded mid-afternoon) gets proportionally shorter calls, so the pattern
             # of busy and free social workers, and so the outcomes, stay those of a full shift.
             minutes = max(6.0, int(plan.split(":", 1)[1]) * self.scale)
-            self.at(now + timedelta(minutes=minutes), self.complete, sw, transfer_id)
+            self.at(now + timedelta(minutes=minutes), self.complete, sw, transfer_id, i, now)
         elif plan == "escalate":
             responder, reason = detail.split("|", 1)
             self.at(now + timedelta(minutes=6), self.escalate, sw, transfer_id, responder, reason)
 
-    def complete(self, now: datetime, sw: str, transfer_id: int) -> None:
-        services.complete_transfer(
-            self.users[sw], transfer_id, reason="Talked it through; safety plan made.", now=now
-        )
+    def complete(self, now: datetime, sw: str, transfer_id: int, i: int, claimed_at: datetime) -> None:
+        """The call ends: the social worker's casework, then the case closes (or stays open)."""
+        case = Case.objects.get(transfer_id=transfer_id)
+        entry = day_casework(i, demo_day()[0][i][1])
+        work_case(self.users[sw], case, entry, claimed_at, limit=now, close_at=now)
+        if entry.get("close") is None:  # the phone part is over; the case stays open to finish
+            services.complete_transfer(
+                self.users[sw], transfer_id, reason="Call ended; notes to finish.", now=now
+            )
         self.reserved.discard(sw)
         self.count("transfers completed")
 
     def escalate(self, now: datetime, sw: str, transfer_id: int, responder: str, reason: str) -> None:
-        services.escalate_transfer(self.users[sw], transfer_id, responder, reason, now=now)
+        escalation = services.escalate_transfer(self.users[sw], transfer_id, responder, reason, now=now)
         self.count("transfers escalated")
+        self.at(now + timedelta(seconds=20), self.acknowledge, escalation.pk)
         self.at(now + timedelta(minutes=5), self.available_again, sw)
+        self.at(now + timedelta(minutes=12), self.close_escalated, sw, transfer_id, responder)
+
+    def acknowledge(self, now: datetime, escalation_id: int) -> None:
+        casework.acknowledge_escalation(self.users["tc.jordan"], escalation_id, now=now)
+
+    def close_escalated(self, now: datetime, sw: str, transfer_id: int, responder: str) -> None:
+        case = Case.objects.get(transfer_id=transfer_id)
+        casework.update_case_details(self.users[sw], case.pk, concerns={"mental_health"}, now=now)
+        casework.close_case(
+            self.users[sw], case.pk, f"{responder}_requested", "Handed to 911 responders.", now=now
+        )
 
     def available_again(self, now: datetime, sw: str) -> None:
         services.set_availability(self.users[sw], "available", now=now)
@@ -307,6 +327,7 @@ class Command(BaseCommand):
         self.ensure_protocol()
         now = options.get("now") or timezone.now()
         start, end = demo_window(now)
+        load_week(users, start.date(), now, self.stdout.write)
         if Call.objects.filter(source=CAD_SOURCE, incident_id=incident_id(start.date(), 1)).exists():
             self.stdout.write(f"Demo day {start:%a %Y-%m-%d} is already loaded; nothing to add.")
         else:
