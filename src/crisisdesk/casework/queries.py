@@ -339,3 +339,56 @@ def repeat_calls_after_close(case: Case, windows: tuple[int, ...] = REPEAT_WINDO
         end = case.closed_at + timedelta(days=days)
         out[days] = base.filter(received_at__gt=case.closed_at, received_at__lte=end).distinct().count()
     return out
+
+
+# --- reads the casework pages need beside the above (web/views/casework.py, followups.py) --------
+
+
+def escalations_for_case(actor: Any, case_id: int) -> list[Escalation]:
+    """The escalations of one case with their acknowledgement, oldest first (the case page polls it)."""
+    _visible(actor, "view_cases")
+    return list(
+        Escalation.objects.filter(case_id=case_id)
+        .select_related("escalated_by", "acknowledged_by")
+        .order_by("escalated_at", "pk")
+    )
+
+
+def callback_follow_ups_for_call(actor: Any, call_id: int) -> list[FollowUp]:
+    """Callbacks a telecommunicator recorded on a call (they have no case until someone opens one)."""
+    _visible(actor, "view_cases")
+    return list(
+        FollowUp.objects.filter(call_id=call_id, kind=FollowUp.Kind.CALLBACK)
+        .select_related("assigned_to", "policy")
+        .prefetch_related(Prefetch("attempts", queryset=FollowUpAttempt.objects.order_by("number")))
+        .order_by("created_at", "pk")
+    )
+
+
+def callback_cases_by_call(actor: Any, call_ids: list[int]) -> dict[int, Case]:
+    """The newest callback case opened for each of these calls (one query, for the worklist rows)."""
+    from crisisdesk.domain.cases import CaseOrigin  # kept local: this section is appended to the module
+
+    _visible(actor, "view_cases")
+    out: dict[int, Case] = {}
+    rows = Case.objects.filter(call_id__in=call_ids, origin=CaseOrigin.CALLBACK).order_by("opened_at", "pk")
+    for case in rows:
+        if case.call_id is not None:
+            out[case.call_id] = case  # later rows win: the newest case per call
+    return out
+
+
+def attempts_by_follow_up(actor: Any, follow_up_ids: list[int]) -> dict[int, list[FollowUpAttempt]]:
+    """The attempts of these follow-ups, in order (one query, for the worklist rows)."""
+    _visible(actor, "view_cases")
+    out: dict[int, list[FollowUpAttempt]] = {pk: [] for pk in follow_up_ids}
+    rows = FollowUpAttempt.objects.filter(follow_up_id__in=follow_up_ids).select_related("attempted_by")
+    for attempt in rows.order_by("follow_up_id", "number"):
+        out[attempt.follow_up_id].append(attempt)
+    return out
+
+
+def cases_for_call(actor: Any, call_id: int) -> list[Case]:
+    """The cases opened on a call (by its claim, or as callbacks), oldest first: the call page links them."""
+    _visible(actor, "view_cases")
+    return list(Case.objects.filter(call_id=call_id).select_related("owner").order_by("opened_at", "pk"))
