@@ -13,7 +13,10 @@ File format (YAML)::
     reviewed_by: "who reviewed it, and how"
     call_types:
       - {code: "5150", text: "MENTALLY ILL PERSON", apco: EDP, class: in_scope,
-         confidence: 0.93, evidence: "...", status: reviewed}
+         confidence: 0.93, evidence: "...", status: reviewed, count: 597}
+
+``count`` (optional) is the number of calls of that type in the vocabulary the map was made from;
+other top-level keys (``status``, ``source``, ``method``) are kept as they are.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ class BhClass(StrEnum):
 ELIGIBLE_CLASSES = frozenset({BhClass.IN_SCOPE, BhClass.CONDITIONAL})
 
 
+_TOP_LEVEL = frozenset({"center", "version", "reviewed_by", "call_types"})
+
+
 class CallMapError(ValueError):
     """A call-type map file that cannot be used; the message lists every problem."""
 
@@ -54,6 +60,7 @@ class CallTypeEntry:
     confidence: float = 1.0
     evidence: str = ""
     status: str = "reviewed"  # suggested | reviewed
+    count: int = 0  # calls of this type in the vocabulary the map was made from (0: not known)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ def parse_call_map(doc: Any, *, where: str = "call map") -> CallMap:
             confidence=float(row.get("confidence", 1.0)),
             evidence=str(row.get("evidence") or ""),
             status=str(row.get("status") or "reviewed"),
+            count=int(row.get("count") or 0),
         )
     if problems:
         raise CallMapError("; ".join(problems))
@@ -115,6 +123,8 @@ def parse_call_map(doc: Any, *, where: str = "call map") -> CallMap:
         version=str(doc.get("version") or ""),
         entries=entries,
         reviewed_by=str(doc.get("reviewed_by") or ""),
+        # Other top-level keys (status, source, method ...) are kept and written back unchanged.
+        extra={k: v for k, v in doc.items() if k not in _TOP_LEVEL},
     )
 
 
@@ -128,8 +138,9 @@ def load_call_map(path: str | Path) -> CallMap:
 
 
 def dump_call_map(call_map: CallMap) -> str:
-    rows = [
-        {
+    rows: list[dict[str, Any]] = []
+    for e in sorted(call_map.entries.values(), key=lambda e: e.code):
+        row: dict[str, Any] = {
             "code": e.code,
             "text": e.text,
             "apco": e.apco,
@@ -138,12 +149,47 @@ def dump_call_map(call_map: CallMap) -> str:
             "evidence": e.evidence,
             "status": e.status,
         }
-        for e in sorted(call_map.entries.values(), key=lambda e: e.code)
-    ]
-    doc = {
+        if e.count:
+            row["count"] = e.count
+        rows.append(row)
+    doc: dict[str, Any] = {
         "center": call_map.center,
         "version": call_map.version,
         "reviewed_by": call_map.reviewed_by,
-        "call_types": rows,
     }
+    doc.update({k: v for k, v in call_map.extra.items() if k not in _TOP_LEVEL})
+    doc["call_types"] = rows
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
+
+
+def to_protocol_call_types(call_map: CallMap, *, include_suggested: bool = False) -> list[dict[str, str]]:
+    """The map as the `call_types` section of a protocol YAML (name, apco, scope, note).
+
+    The name is the code as the CAD sends it. ``conditional`` becomes ``in_scope`` with a note that
+    screening decides (the protocol's screening questions are what make it conditional); ``unknown``
+    entries are left out, so the triage treats them as ``call_type_unknown``, as it does any name the
+    protocol does not list. Suggested (unreviewed) entries are refused unless asked for: a protocol
+    is policy, and a suggestion is not.
+    """
+    pending = sorted(e.code for e in call_map.entries.values() if e.status != "reviewed")
+    if pending and not include_suggested:
+        more = " ..." if len(pending) > 10 else ""
+        raise CallMapError(f"{len(pending)} entries are not reviewed: {', '.join(pending[:10])}{more}")
+    rows: list[dict[str, str]] = []
+    for e in sorted(call_map.entries.values(), key=lambda e: (-e.count, e.code)):
+        if e.bh_class is BhClass.UNKNOWN:
+            continue
+        if not e.apco:
+            raise CallMapError(f"{e.code}: an APCO type is needed for class {e.bh_class.value}")
+        notes = [e.text] if e.text and CallMap.key(e.text) != CallMap.key(e.code) else []
+        scope = e.bh_class.value
+        if e.bh_class is BhClass.CONDITIONAL:
+            scope = BhClass.IN_SCOPE.value
+            notes.append("Conditional: in scope only when the screening questions allow.")
+        if e.status != "reviewed":
+            notes.append("Suggested, not reviewed.")
+        row = {"name": e.code, "apco": e.apco, "scope": scope}
+        if notes:
+            row["note"] = "; ".join(notes)
+        rows.append(row)
+    return rows
