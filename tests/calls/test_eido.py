@@ -143,6 +143,7 @@ def test_the_documented_example_maps_and_matches_a_mecc_call_type() -> None:
         "priority": "3",
         "location": {
             "address": "350 S 5th St, Minneapolis, MN, US",
+            "neighbourhood": "",
             "latitude": 44.9773,
             "longitude": -93.2655,
         },

@@ -62,6 +62,7 @@ class Call(models.Model):
     priority = models.CharField(max_length=16, blank=True)
     received_at = models.DateTimeField(db_index=True)
     address = models.CharField(max_length=255, blank=True)
+    neighbourhood = models.CharField(max_length=64, blank=True, db_index=True)  # for evaluation breakdowns
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     caller_phone = models.CharField(max_length=32, blank=True)

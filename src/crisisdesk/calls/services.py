@@ -108,6 +108,10 @@ class IntakeResult:
 
 
 def _canonical(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    location = data.get("location")
+    if isinstance(location, dict) and not location.get("neighbourhood"):
+        # Added after calls were stored: an empty one is left out so earlier digests still match.
+        location.pop("neighbourhood", None)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return json.loads(text), hashlib.sha256(text.encode()).hexdigest()
 
@@ -197,6 +201,7 @@ def intake_call(
                 priority=cad.priority,
                 received_at=cad.received_at,
                 address=cad.location.address if cad.location else "",
+                neighbourhood=cad.location.neighbourhood if cad.location else "",
                 latitude=cad.location.latitude if cad.location else None,
                 longitude=cad.location.longitude if cad.location else None,
                 caller_phone=phone.raw,
