@@ -49,6 +49,30 @@ def week() -> dict[str, Any]:
     return doc
 
 
+def demo_location(block: str) -> dict[str, str]:
+    """A demo call's location: the block address and its (approximate) neighbourhood."""
+    return {
+        "address": f"{block}, Minneapolis, MN",
+        "neighbourhood": week().get("neighbourhoods", {}).get(block, ""),
+    }
+
+
+def demo_cad(incident: str, call_type: str, at: datetime, person: dict[str, Any], narrative: str) -> CadCall:
+    """The CAD record of a demo call from one of the demo people (their phone, their block)."""
+    return CadCall.model_validate(
+        {
+            "source": "mecc-cad",
+            "incident_id": incident,
+            "call_type": call_type,
+            "received_at": at,
+            "priority": "3",
+            "location": demo_location(person.get("address") or "700 blk Nicollet Mall"),
+            "caller": {"phone": person["phone"]},
+            "narrative": f"{narrative} ({FICTIONAL})",
+        }
+    )
+
+
 def service_days_before(day: date, n: int) -> list[date]:
     """The n service days before `day`, most recent first (holidays and weekends skipped)."""
     calendar = ServiceCalendar(load_protocol().calendar)
@@ -217,18 +241,7 @@ def claimed_case(
     start: datetime,
 ) -> Case:
     """A call from the person's phone, screened clear, transferred and claimed by `sw`: its case."""
-    cad = CadCall.model_validate(
-        {
-            "source": "mecc-cad",
-            "incident_id": incident,
-            "call_type": call_type,
-            "received_at": start,
-            "priority": "3",
-            "location": {"address": f"{person.get('address') or '700 blk Nicollet Mall'}, Minneapolis, MN"},
-            "caller": {"phone": person["phone"]},
-            "narrative": f"{narrative} ({FICTIONAL})",
-        }
-    )
+    cad = demo_cad(incident, call_type, start, person, narrative)
     call = calls.intake_call(users["cad.mecc"], cad, now=start).call
     calls.set_availability(sw, "available", now=start)
     calls.record_presence(sw, now=start + timedelta(seconds=45))  # the queue screen is open
@@ -250,20 +263,7 @@ def _callbacks(users: dict[str, User], evening: date, tz: Any, now: datetime) ->
         if at > now or Call.objects.filter(source="mecc-cad", incident_id=incident).exists():
             continue
         person = week()["people"][entry["person"]]
-        cad = CadCall.model_validate(
-            {
-                "source": "mecc-cad",
-                "incident_id": incident,
-                "call_type": entry["call_type"],
-                "received_at": at,
-                "priority": "3",
-                "location": {
-                    "address": f"{person.get('address') or '700 blk Nicollet Mall'}, Minneapolis, MN"
-                },
-                "caller": {"phone": person["phone"]},
-                "narrative": f"{entry['narrative']} ({FICTIONAL})",
-            }
-        )
+        cad = demo_cad(incident, entry["call_type"], at, person, entry["narrative"])
         tc = users["tc.quinn"]
         call = calls.intake_call(users["cad.mecc"], cad, now=at).call
         decision = calls.screen_call(

@@ -43,7 +43,7 @@ from crisisdesk.casework.models import Case
 from crisisdesk.domain.calendar import ServiceCalendar
 from crisisdesk.domain.roles import Role
 from crisisdesk.protocols import DEFAULT_PROTOCOL, load_protocol
-from crisisdesk.web.demo_casework import day_casework, load_week, work_case
+from crisisdesk.web.demo_casework import day_casework, demo_location, load_week, work_case
 
 CAD_SOURCE = "mecc-cad"
 FULL_SHIFT = timedelta(hours=8, minutes=30)
@@ -190,7 +190,7 @@ class DayReplay:
                 "call_type": call_type,
                 "received_at": now,
                 "priority": "2" if i % 3 == 0 else "3",
-                "location": {"address": f"{demo_day()[2][i % len(demo_day()[2])]}, Minneapolis, MN"},
+                "location": demo_location(demo_day()[2][i % len(demo_day()[2])]),
                 "caller": {"phone": f"(612) 555-01{i:02d}"},
                 "narrative": f"{narrative} ({FICTIONAL})",
             }
@@ -393,7 +393,7 @@ class Command(BaseCommand):
                     "call_type": call_type,
                     "received_at": now - timedelta(minutes=minutes_ago),
                     "priority": "3",
-                    "location": {"address": f"{demo_day()[2][-n]}, Minneapolis, MN"},
+                    "location": demo_location(demo_day()[2][-n]),
                     "caller": {"phone": f"(612) 555-01{90 + n:02d}"},
                     "narrative": f"{narrative} ({FICTIONAL})",
                 }
