@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "crisisdesk.audit",
     "crisisdesk.calls",
     "crisisdesk.casework",
+    "crisisdesk.evaluation",
     "crisisdesk.web",
     "ninja",  # serves the API docs page's Swagger files locally (no CDN)
 ]

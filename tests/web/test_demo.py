@@ -55,6 +55,7 @@ def counts() -> dict[str, int]:
 
 def seed(**options: Any) -> str:
     out = StringIO()
+    options.setdefault("history_weeks", 0)  # months of history cost time; one test below loads some
     call_command("seed_demo", now=NOW, stdout=out, **options)
     return out.getvalue()
 
@@ -140,6 +141,21 @@ def test_demo_has_a_closed_week_of_cases_repeat_callers_and_open_follow_ups() ->
     # Cases still open today for the social workers to finish; the escalation was acknowledged.
     assert Case.objects.filter(status="open").count() >= 2
     assert not Escalation.objects.filter(acknowledged_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_demo_history_lets_the_evaluation_count_repeat_calls() -> None:
+    from crisisdesk.evaluation.report import evaluation_for
+
+    out = seed(no_logins=True, history_weeks=8)
+    assert "8 weeks of demo history" in out
+    start = datetime(2026, 9, 1, tzinfo=CHICAGO)
+    ev = evaluation_for(start, datetime(2026, 11, 1, tzinfo=CHICAGO), as_of=NOW)
+    assert ev.funnel["answered"] > 0 and ev.comparison.calls > 0
+    thirty = ev.program.repeats[0]
+    assert thirty.days == 30 and thirty.eligible > 0  # some 30-day windows have passed
+    assert ev.by_neighbourhood and "not recorded" not in ev.by_neighbourhood
+    assert seed(no_logins=True, history_weeks=8).count("weeks of demo history") == 0  # once
 
 
 def test_demo_window_never_lies_in_the_future() -> None:

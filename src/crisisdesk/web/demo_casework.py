@@ -7,6 +7,7 @@ the pages would have produced. The data is in web/demo_week.yaml; every person i
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -276,3 +277,78 @@ def _callbacks(users: dict[str, User], evening: date, tz: Any, now: datetime) ->
             )  # fmt: skip
             made += 1
     return made
+
+
+def load_history(
+    users: dict[str, User], before: date, now: datetime, write: Callable[[str], Any], weeks: int | None = None
+) -> None:
+    """Months of simpler calls before the demo week (seeded, deterministic; once). `weeks` overrides the file."""
+    spec = dict(week()["history"])
+    if weeks is not None:
+        spec["weeks"] = weeks
+    if int(spec["weeks"]) < 2:
+        return
+    calendar = ServiceCalendar(load_protocol().calendar)
+    tz = calendar.tz
+    if Call.objects.filter(source="mecc-cad", incident_id__contains="-HIST").exists():
+        return  # loaded before
+    rng = random.Random(int(spec["seed"]))  # noqa: S311 - demo data, not security
+    pool = [f"({area}) 555-01{n:02d}" for area in (612, 651, 763) for n in range(100)][: int(spec["callers"])]
+    blocks = list(week()["neighbourhoods"])
+    languages, weights = zip(*spec["languages"].items(), strict=True)
+    recent: list[str] = []
+    counts = {"program": 0, "comparison": 0}
+
+    def caller() -> str:
+        if recent and rng.random() < float(spec["repeat_chance"]):
+            return rng.choice(recent[-20:])
+        number = rng.choice(pool)
+        recent.append(number)
+        return number
+
+    for w in range(int(spec["weeks"]), 1, -1):
+        monday = before - timedelta(weeks=w, days=before.weekday())
+        plans = [("program", n) for n in range(int(spec["program_calls_per_week"]))]
+        plans += [("comparison", n) for n in range(int(spec["comparison_calls_per_week"]))]
+        for k, (group, _) in enumerate(plans, start=1):
+            day = monday + timedelta(days=rng.randrange(5))
+            if group == "program":
+                at = datetime.combine(day, time(12, 30), tzinfo=tz) + timedelta(minutes=rng.randrange(450))
+            else:
+                at = datetime.combine(day, time(21, 0), tzinfo=tz) + timedelta(minutes=rng.randrange(150))
+            if at > now:
+                continue
+            person = {"phone": caller(), "address": rng.choice(blocks)}
+            incident = f"MP-{day:%y}-HIST{day:%m%d}{k:02d}"
+            if group == "program" and calendar.is_open(at).open:
+                sw = users["sw.morgan" if k % 2 else "sw.avery"]
+                case = claimed_case(
+                    users, sw, incident, "Emotionally Disturb Person", "Earlier call.", person, at
+                )
+                language = rng.choices(languages, weights)[0]
+                services.update_case_details(
+                    sw, case.pk, concerns={"mental_health"}, language=language,
+                    interpreter_used=language != "English", now=at + timedelta(minutes=5),
+                )  # fmt: skip
+                disposition = rng.choice(["resolved_by_phone", "referred_to_services", "declined_services"])
+                services.close_case(sw, case.pk, disposition, "Demo history.", now=at + timedelta(minutes=20))
+                calls.set_availability(sw, "available", now=at + timedelta(minutes=21))
+                counts["program"] += 1
+            else:
+                call = calls.intake_call(
+                    users["cad.mecc"],
+                    demo_cad(incident, "Emotionally Disturb Person", at, person, "Earlier call."),
+                    now=at,
+                ).call
+                tc = users["tc.quinn"]
+                decision = calls.screen_call(
+                    tc, call.pk, dict(load_protocol().all_clear_answers()), now=at + timedelta(minutes=1)
+                )
+                if decision.outcome == "fallback":
+                    calls.take_fallback(
+                        tc, call.pk, rng.choice(["988", "mobile_crisis_team"]), now=at + timedelta(minutes=2)
+                    )
+                counts["comparison"] += 1
+    write(
+        f"Loaded {spec['weeks']} weeks of demo history: {counts['program']} answered, {counts['comparison']} after hours."
+    )

@@ -43,7 +43,7 @@ from crisisdesk.casework.models import Case
 from crisisdesk.domain.calendar import ServiceCalendar
 from crisisdesk.domain.roles import Role
 from crisisdesk.protocols import DEFAULT_PROTOCOL, load_protocol
-from crisisdesk.web.demo_casework import day_casework, demo_location, load_week, work_case
+from crisisdesk.web.demo_casework import day_casework, demo_location, load_history, load_week, work_case
 
 CAD_SOURCE = "mecc-cad"
 FULL_SHIFT = timedelta(hours=8, minutes=30)
@@ -312,6 +312,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-logins", action="store_true", help="do not print the demo logins")
         parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=None,
+            help="weeks of simpler history (default: web/demo_week.yaml)",
+        )
+        parser.add_argument(
             "--now", type=datetime.fromisoformat, help=argparse.SUPPRESS
         )  # tests: a fixed clock
 
@@ -327,6 +333,9 @@ class Command(BaseCommand):
         self.ensure_protocol()
         now = options.get("now") or timezone.now()
         start, end = demo_window(now)
+        load_history(
+            users, start.date() - timedelta(days=7), now, self.stdout.write, options.get("history_weeks")
+        )
         load_week(users, start.date(), now, self.stdout.write)
         if Call.objects.filter(source=CAD_SOURCE, incident_id=incident_id(start.date(), 1)).exists():
             self.stdout.write(f"Demo day {start:%a %Y-%m-%d} is already loaded; nothing to add.")
