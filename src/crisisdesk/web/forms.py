@@ -101,7 +101,12 @@ class EscalateForm(forms.Form):
 
     RESPONDERS = [("police", "Police"), ("fire", "Fire"), ("ems", "EMS")]
     responder = forms.ChoiceField(label="Responder needed", choices=RESPONDERS, widget=forms.RadioSelect)
-    reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="Reason",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the call goes back to 911."},
+    )
 
     def clean_reason(self) -> str:
         reason = str(self.cleaned_data["reason"]).strip()
@@ -118,3 +123,218 @@ class CompleteForm(forms.Form):
 
 class AvailabilityForm(forms.Form):
     status = forms.ChoiceField(choices=[("available", "Available"), ("busy", "Busy"), ("away", "Away")])
+
+
+# --- casework ---------------------------------------------------------------------------------
+# Choices come from the domain's coded lists; the words are in views/case_words.py. Fields the
+# services check themselves (a name or a phone, the close rules) are optional here on purpose, so
+# that the page shows the service's answer (every close rule broken, not just the first).
+
+
+class _Ids:
+    """Element ids `<prefix>-<field>`: several forms share the case page, and ids must be unique."""
+
+    id_prefix = "f"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+def coded_choices(
+    codes: Iterable[str], text: dict[str, str], blank: str | None = None
+) -> list[tuple[str, str]]:
+    """(code, words) pairs for a ChoiceField, optionally after a blank first choice."""
+    choices = [(c, text.get(c, c.replace("_", " "))) for c in codes]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+class PersonForm(_Ids, forms.Form):
+    id_prefix = "person"
+
+    relation = forms.ChoiceField(label="Relation to the case")
+    given_name = forms.CharField(label="Given name", max_length=120, required=False)
+    family_name = forms.CharField(label="Family name", max_length=120, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    address = forms.CharField(label="Address", max_length=255, required=False)
+    language = forms.CharField(label="Language", max_length=64, required=False)
+
+    def __init__(self, relations: Sequence[tuple[str, str]], *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = relations  # type: ignore[attr-defined]
+
+
+class LinkForm(forms.Form):
+    other_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    """A required reason: undoing a link, reopening a case."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give the reason."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = str(self.cleaned_data["reason"]).strip()
+        if not reason:
+            raise forms.ValidationError("Give the reason.")
+        return reason
+
+
+class CaseDetailsForm(_Ids, forms.Form):
+    id_prefix = "details"
+
+    concerns = forms.MultipleChoiceField(
+        label="Presenting concerns", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    language = forms.CharField(label="Language", max_length=64, required=False)
+    interpreter_used = forms.BooleanField(label="Interpreter used", required=False)
+
+    def __init__(self, concerns: Sequence[tuple[str, str]], *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["concerns"].choices = concerns  # type: ignore[attr-defined]
+
+
+class InstrumentForm(forms.Form):
+    """One field per question of an assessment instrument (domain.instruments), all optional here:
+    the instrument's own validation says which answers are missing given its skip logic."""
+
+    def __init__(self, questions: Sequence[Any], *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.questions = tuple(questions)
+        for q in self.questions:
+            self.fields[q.key] = forms.CharField(label=q.text, required=False, max_length=64)
+
+    def answers(self) -> dict[str, str]:
+        return {q.key: (self.cleaned_data.get(q.key) or "").strip() for q in self.questions}
+
+
+class SafetyPlanForm(_Ids, forms.Form):
+    id_prefix = "plan"
+
+    def __init__(self, fields: Sequence[tuple[str, str]], *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for key, label in fields:
+            self.fields[key] = forms.CharField(
+                label=label, max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+
+class NoteForm(_Ids, forms.Form):
+    id_prefix = "note"
+
+    kind = forms.ChoiceField(label="Kind of note")
+    text = forms.CharField(
+        label="Note",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write the note."},
+    )
+
+    def __init__(self, kinds: Sequence[tuple[str, str]], *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+
+    def clean_text(self) -> str:
+        text = str(self.cleaned_data["text"])
+        if not text.strip():
+            raise forms.ValidationError("Write the note.")
+        return text
+
+
+class DeclinedForm(_Ids, forms.Form):
+    id_prefix = "declined"
+
+    note = forms.CharField(
+        label="What was offered, and what the person said",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say what was offered and what the person said."},
+    )
+
+    def clean_note(self) -> str:
+        note = str(self.cleaned_data["note"]).strip()
+        if not note:
+            raise forms.ValidationError("Say what was offered and what the person said.")
+        return note
+
+
+class ConsentForm(_Ids, forms.Form):
+    id_prefix = "consent"
+
+    given_by = forms.CharField(label="Consent given by (name or role)", max_length=120)
+    relation = forms.ChoiceField(label="Relation to the case")
+    method = forms.ChoiceField(label="How they agreed")
+    channel = forms.ChoiceField(label="Contact by")
+    contact = forms.CharField(label="Number to contact", max_length=40)
+    person_id = forms.TypedChoiceField(label="Person", coerce=int, required=False, empty_value=None)
+
+    def __init__(
+        self,
+        relations: Sequence[tuple[str, str]],
+        methods: Sequence[tuple[str, str]],
+        channels: Sequence[tuple[str, str]],
+        people: Sequence[tuple[str, str]],
+        *args: Any,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = relations  # type: ignore[attr-defined]
+        self.fields["method"].choices = methods  # type: ignore[attr-defined]
+        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        self.fields["person_id"].choices = [("", "Not one of the people above"), *people]  # type: ignore[attr-defined]
+
+
+class ScheduleForm(forms.Form):
+    consent_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class CloseForm(_Ids, forms.Form):
+    """Both optional here: the close rules (domain.cases.close_check) report every problem at once."""
+
+    id_prefix = "close"
+
+    disposition = forms.CharField(label="Disposition", max_length=32, required=False)
+    reason = forms.CharField(
+        label="Why the case is closing",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class NewCaseForm(_Ids, forms.Form):
+    id_prefix = "newcase"
+
+    note = forms.CharField(
+        label="Note (who to call back, why)",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AttemptForm(forms.Form):
+    channel = forms.ChoiceField(label="How")
+    outcome = forms.ChoiceField(label="Outcome")
+    notes = forms.CharField(
+        label="Notes", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(
+        self,
+        channels: Sequence[tuple[str, str]],
+        outcomes: Sequence[tuple[str, str]],
+        *args: Any,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        self.fields["outcome"].choices = outcomes  # type: ignore[attr-defined]

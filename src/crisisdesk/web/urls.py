@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from crisisdesk.web.views import auth, console, floor, queue
+from crisisdesk.web.views import auth, case_actions, casework, console, floor, followups, queue
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
@@ -22,6 +22,12 @@ urlpatterns = [
     ),
     path("console/calls/live/", console.console_calls_live, name="console_calls_live"),
     path("console/alerts/live/", console.console_alerts_live, name="console_alerts_live"),
+    path("console/escalations/live/", console.console_escalations_live, name="console_escalations_live"),
+    path(
+        "console/escalations/<int:escalation_id>/acknowledge/",
+        console.console_acknowledge_escalation,
+        name="console_acknowledge_escalation",
+    ),
     # Social worker queue and call
     path("queue/", queue.queue, name="queue"),
     path("queue/live/", queue.queue_live, name="queue_live"),
@@ -31,8 +37,46 @@ urlpatterns = [
     path("calls/<int:call_id>/", queue.call_detail, name="call_detail"),
     path("transfers/<int:transfer_id>/complete/", queue.transfer_complete, name="transfer_complete"),
     path("transfers/<int:transfer_id>/escalate/", queue.transfer_escalate, name="transfer_escalate"),
+    # Social worker: cases (one workspace per case) and the follow-up worklist
+    path("cases/", casework.my_cases, name="my_cases"),
+    path("cases/new/", casework.case_new, name="case_new"),
+    path("cases/<int:case_id>/", casework.case_workspace, name="case_workspace"),
+    path(
+        "cases/<int:case_id>/escalations/live/", casework.case_escalations_live, name="case_escalations_live"
+    ),
+    path("cases/<int:case_id>/people/", case_actions.case_add_person, name="case_add_person"),
+    path(
+        "cases/<int:case_id>/people/<int:person_id>/link/",
+        case_actions.case_confirm_link,
+        name="case_confirm_link",
+    ),
+    path("cases/<int:case_id>/links/<int:link_id>/undo/", case_actions.case_undo_link, name="case_undo_link"),
+    path("cases/<int:case_id>/details/", case_actions.case_details, name="case_details"),
+    path("cases/<int:case_id>/assessments/<str:instrument>/", case_actions.case_assess, name="case_assess"),
+    path("cases/<int:case_id>/safety-plan/", case_actions.case_safety_plan, name="case_safety_plan"),
+    path("cases/<int:case_id>/notes/", case_actions.case_note, name="case_note"),
+    path("cases/<int:case_id>/escalate/", case_actions.case_escalate, name="case_escalate"),
+    path(
+        "cases/<int:case_id>/escalation-declined/",
+        case_actions.case_escalation_declined,
+        name="case_escalation_declined",
+    ),
+    path("cases/<int:case_id>/consents/", case_actions.case_consent, name="case_consent"),
+    path(
+        "cases/<int:case_id>/follow-ups/",
+        case_actions.case_schedule_follow_up,
+        name="case_schedule_follow_up",
+    ),
+    path("cases/<int:case_id>/close/", case_actions.case_close, name="case_close"),
+    path("cases/<int:case_id>/reopen/", case_actions.case_reopen, name="case_reopen"),
+    path("follow-ups/", followups.worklist, name="worklist"),
+    path("follow-ups/<int:follow_up_id>/take/", followups.follow_up_take, name="follow_up_take"),
+    path("follow-ups/<int:follow_up_id>/attempts/", followups.follow_up_attempt, name="follow_up_attempt"),
+    path("follow-ups/<int:follow_up_id>/case/", followups.follow_up_open_case, name="follow_up_open_case"),
     # Supervisor and evaluator
     path("floor/", floor.floor, name="floor"),
     path("floor/live/", floor.floor_live, name="floor_live"),
+    path("floor/casework/", floor.floor_casework, name="floor_casework"),
+    path("floor/casework/live/", floor.floor_casework_live, name="floor_casework_live"),
     path("evaluation/", floor.evaluation, name="evaluation"),
 ]

@@ -75,10 +75,15 @@ RESPONDER_TEXT = dict(forms.EscalateForm.RESPONDERS)  # police -> Police, ems ->
 
 NAV = [  # (url name, label, action that makes it visible, accesskey)
     ("floor", "Floor", "view_floor", "l"),
+    ("floor_casework", "Casework", "view_floor", "o"),
     ("console", "Console", "screen_call", "c"),
     ("queue", "Queue", "view_queue", "q"),
+    ("my_cases", "Cases", "work_case", "g"),
+    ("worklist", "Follow-ups", "work_follow_ups", "u"),
     ("evaluation", "Today's numbers", "view_aggregates", "v"),
 ]
+# Pages that belong under a navigation entry (marked as the current page there).
+NAV_SECTION = {"case_workspace": "my_cases"}
 
 
 def reason_text(code: str) -> str:
@@ -113,6 +118,7 @@ def to_login(request: HttpRequest) -> HttpResponse:
 def base_ctx(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     """Context every full page needs: navigation for the role and the active protocol for the footer."""
     role = getattr(request.user, "role", "")
+    page = getattr(request.resolver_match, "url_name", "") or ""
     ctx: dict[str, Any] = {
         "role": role,
         "role_label": role.replace("_", " "),
@@ -121,7 +127,7 @@ def base_ctx(request: HttpRequest, **extra: Any) -> dict[str, Any]:
             for name, label, action, key in NAV
             if may(role, action)
         ],
-        "page": getattr(request.resolver_match, "url_name", ""),
+        "page": NAV_SECTION.get(page, page),
     }
     try:
         row, protocol, _ = active_protocol()
@@ -252,6 +258,15 @@ def decision_ctx(decision: Any, call: Any) -> dict[str, Any] | None:
         "version": decision.protocol.version,
         "decided_by": name_of(decision.decided_by),
     }
+
+
+def screening_answers(decision: Any) -> list[dict[str, Any]]:
+    """The telecommunicator's answer to each question of the protocol version that decided."""
+    if decision is None:
+        return []
+    protocol, _ = parsed(decision.protocol)
+    given = decision.screening.answers or {}
+    return [{"text": q.text, "kind": q.kind.value, "answer": given.get(q.id)} for q in protocol.questions]
 
 
 def escalation_rows(escalations: list[Any]) -> list[dict[str, Any]]:

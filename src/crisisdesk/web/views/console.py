@@ -23,6 +23,8 @@ from crisisdesk.calls import queries, services
 from crisisdesk.calls.errors import ServiceError
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.calls.schemas import CadCall, field_errors
+from crisisdesk.casework import queries as case_queries
+from crisisdesk.casework import services as case_services
 from crisisdesk.domain.protocol import FallbackOption, Protocol
 from crisisdesk.domain.reasons import Outcome
 from crisisdesk.domain.transfers import ACTIVE, NEEDS_FALLBACK, InvalidTransition, TransferStatus
@@ -30,6 +32,7 @@ from crisisdesk.domain.triage import fallback_for_unclaimed_transfer
 from crisisdesk.web import forms
 from crisisdesk.web.views.common import (
     OUTCOME_TEXT,
+    RESPONDER_TEXT,
     STATUS_TEXT,
     base_ctx,
     decision_ctx,
@@ -37,6 +40,7 @@ from crisisdesk.web.views.common import (
     fallback_rows,
     is_htmx,
     name_of,
+    page_error,
     poll,
     role_page,
     seconds_between,
@@ -148,6 +152,7 @@ def _console_ctx(request: HttpRequest, call: Any | None, **panel: Any) -> dict[s
         + [ct.name for ct in protocol.call_types if ct.scope.value != "in_scope"],
         intake_form=panel.pop("intake_form", None) or forms.ManualCallForm(),
         alerts=queries.open_alerts(request.user),
+        **escalation_strip_ctx(request),
     )
     if call is not None:
         ctx["panel"] = _panel_ctx(request, call, **panel)
@@ -361,3 +366,56 @@ def transfer_status_live(request: HttpRequest, transfer_id: int) -> HttpResponse
     services.expire_transfers()
     transfer = queries.get_transfer(request.user, transfer_id)
     return render(request, "web/_transfer_status.html", {"s": _status_ctx(request, transfer, timezone.now())})
+
+
+# --- escalations back to 911 from the social worker ----------------------------------------------
+
+
+def escalation_strip_ctx(request: HttpRequest) -> dict[str, Any]:
+    """Escalations no telecommunicator has acknowledged yet, oldest first, as every console shows them.
+
+    No running seconds here: the strip is `role="alert"` and polled with 204-when-unchanged, so it
+    changes (and is announced) when an escalation arrives or is acknowledged, and at most once a
+    minute for its age.
+    """
+    now = timezone.now()
+    rows = []
+    for e in case_queries.unacknowledged_escalations(request.user):
+        waited = seconds_between(now, e.escalated_at) or 0
+        rows.append(
+            {
+                "obj": e,
+                "responder": RESPONDER_TEXT.get(e.responder, e.responder),
+                "call": e.call,
+                "by": name_of(e.escalated_by),
+                "ago": "just now" if waited < 60 else f"{waited // 60} min ago",
+            }
+        )
+    return {"escalations": rows}
+
+
+@require_GET
+@role_page("acknowledge_escalation")
+def console_escalations_live(request: HttpRequest) -> HttpResponse:
+    """The escalation strip, polled every 2 s on every console."""
+    return poll(request, "web/_case_escalation_strip.html", escalation_strip_ctx(request))
+
+
+@require_POST
+@role_page("acknowledge_escalation")
+def console_acknowledge_escalation(request: HttpRequest, escalation_id: int) -> HttpResponse:
+    """ "Acknowledge": this telecommunicator has the request for police / fire / EMS. It leaves every
+    console; the first acknowledgement counts (the time to it is recorded by the service)."""
+    try:
+        escalation = case_services.acknowledge_escalation(request.user, escalation_id)
+    except ServiceError as exc:
+        return page_error(request, exc.status, "Not acknowledged", exc.message)
+    if not is_htmx(request):
+        return (
+            redirect("console_call", call_id=escalation.call_id)
+            if escalation.call_id
+            else redirect("console")
+        )
+    ctx = escalation_strip_ctx(request)
+    ctx["acknowledged"] = escalation
+    return poll(request, "web/_case_escalation_strip.html", ctx)

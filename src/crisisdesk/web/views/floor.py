@@ -1,7 +1,14 @@
-"""Oversight: the supervisor's live floor and the evaluator's page of today's numbers (aggregates only)."""
+"""Oversight: the supervisor's live floor, the supervisor's casework view, and the evaluator's page of
+today's numbers (aggregates only).
+
+An escalation back to 911 that no telecommunicator acknowledged within the protocol's
+`escalation_ack_seconds` is an alert on both supervisor pages.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from statistics import median
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +18,9 @@ from django.views.decorators.http import require_GET
 
 from crisisdesk.calls import queries, services
 from crisisdesk.calls.protocols import active_protocol
+from crisisdesk.casework import queries as case_queries
 from crisisdesk.domain.reasons import Outcome
+from crisisdesk.web.views import case_words as w
 from crisisdesk.web.views.common import (
     OUTCOME_TEXT,
     RESPONDER_TEXT,
@@ -20,7 +29,9 @@ from crisisdesk.web.views.common import (
     queue_rows,
     reason_text,
     role_page,
+    seconds_between,
 )
+from crisisdesk.web.views.followups import worklist_rows
 
 
 def _floor_ctx(request: HttpRequest) -> dict[str, Any]:
@@ -54,7 +65,24 @@ def _floor_ctx(request: HttpRequest) -> dict[str, Any]:
         "outcomes": outcomes,
         "statuses": statuses,
         "now": now,
+        **escalation_alerts(now),
     }
+
+
+def escalation_alerts(now: datetime) -> dict[str, Any]:
+    """Escalations to 911 nobody acknowledged within the protocol's limit: the supervisor's alert."""
+    _, protocol, _ = active_protocol()
+    limit = protocol.escalation_ack_seconds
+    rows = [
+        {
+            "obj": e,
+            "responder": RESPONDER_TEXT.get(e.responder, e.responder),
+            "by": name_of(e.escalated_by),
+            "waiting": seconds_between(now, e.escalated_at),
+        }
+        for e in case_queries.overdue_escalations(now, limit)
+    ]
+    return {"escalation_alerts": rows, "ack_seconds": limit}
 
 
 @require_GET
@@ -110,3 +138,63 @@ def evaluation(request: HttpRequest) -> HttpResponse:
             escalations=escalations,
         ),
     )
+
+
+# --- casework oversight ---------------------------------------------------------------------------
+
+
+def _casework_ctx(request: HttpRequest) -> dict[str, Any]:
+    """Open cases, today's escalations with their time to acknowledgement, overdue follow-ups."""
+    now = timezone.now()
+    start, _ = queries.local_day_bounds(now)
+    view = case_queries.supervisor_view(request.user, now, since=start)
+    alerts = escalation_alerts(now)
+    escalations = [
+        {
+            "obj": e,
+            "responder": RESPONDER_TEXT.get(e.responder, e.responder),
+            "by": name_of(e.escalated_by),
+            "acknowledged_by": name_of(e.acknowledged_by) if e.acknowledged_by_id else "",
+            "seconds_to_ack": seconds_between(e.acknowledged_at, e.escalated_at),
+            "waiting": seconds_between(now, e.escalated_at) if e.acknowledged_at is None else None,
+        }
+        for e in view.escalations
+    ]
+    acked = [
+        s for e in view.escalations if (s := seconds_between(e.acknowledged_at, e.escalated_at)) is not None
+    ]
+    counts = {
+        s: {"label": w.WORKLIST_STATE_TEXT[s][0], "tone": w.WORKLIST_STATE_TEXT[s][1], "n": n}
+        for s, n in view.follow_up_counts.items()
+    }
+    return {
+        **alerts,
+        "open_cases": [
+            {
+                "obj": c,
+                "owner": name_of(c.owner),
+                "status_text": w.words(w.CASE_STATUS_TEXT, c.status),
+                "concerns": [w.words(w.CONCERN_TEXT, x) for x in sorted(c.concerns())],
+            }
+            for c in view.open_cases
+        ],
+        "escalations": escalations,
+        "median_ack": median(acked) if acked else None,
+        "follow_up_counts": [counts[s] for s in ("overdue", "due", "done", "upcoming") if s in counts],
+        "overdue_follow_ups": worklist_rows(request, view.overdue_follow_ups),
+        "day_start": start,
+        "now": now,
+    }
+
+
+@require_GET
+@role_page("view_floor")
+def floor_casework(request: HttpRequest) -> HttpResponse:
+    """The supervisor's view of casework: open cases, escalations, overdue follow-ups (live)."""
+    return render(request, "web/case_supervisor.html", base_ctx(request, **_casework_ctx(request)))
+
+
+@require_GET
+@role_page("view_floor")
+def floor_casework_live(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/_case_supervisor_live.html", _casework_ctx(request))

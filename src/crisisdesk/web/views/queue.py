@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.calls import queries, services
 from crisisdesk.calls.errors import ServiceError
-from crisisdesk.calls.protocols import active_protocol, parsed
+from crisisdesk.calls.protocols import active_protocol
+from crisisdesk.casework import queries as case_queries
 from crisisdesk.domain.roles import may
 from crisisdesk.domain.transfers import InvalidTransition, TransferStatus
 from crisisdesk.web import forms
@@ -33,6 +34,7 @@ from crisisdesk.web.views.common import (
     name_of,
     queue_rows,
     role_page,
+    screening_answers,
     seconds_between,
     transition_message,
 )
@@ -136,13 +138,6 @@ def queue_availability(request: HttpRequest) -> HttpResponse:
 
 def _call_detail_ctx(request: HttpRequest, call: Any) -> dict[str, Any]:
     decision = queries.latest_decision(call)
-    answers: list[dict[str, Any]] = []
-    if decision is not None:
-        protocol, _ = parsed(decision.protocol)
-        given = decision.screening.answers or {}
-        answers = [
-            {"text": q.text, "kind": q.kind.value, "answer": given.get(q.id)} for q in protocol.questions
-        ]
     transfers = list(call.transfers.all())
     mine = next(
         (t for t in transfers if t.status == TransferStatus.CLAIMED and t.claimed_by_id == request.user.pk),
@@ -151,7 +146,7 @@ def _call_detail_ctx(request: HttpRequest, call: Any) -> dict[str, Any]:
     return {
         "call": call,
         "decision": decision_ctx(decision, call),
-        "answers": answers,
+        "answers": screening_answers(decision),
         "screened_by": name_of(decision.screening.screened_by) if decision else "",
         "transfers": [
             {
@@ -167,6 +162,10 @@ def _call_detail_ctx(request: HttpRequest, call: Any) -> dict[str, Any]:
         "fallbacks": fallback_rows(queries.fallbacks_for_call(request.user, call.pk), active_protocol()[1]),
         "escalate_form": forms.EscalateForm(),
         "complete_form": forms.CompleteForm(),
+        # The case workspace is where the social worker works the call (people, screening, notes).
+        "cases": case_queries.cases_for_call(request.user, call.pk)
+        if may(getattr(request.user, "role", ""), "view_cases")
+        else [],
     }
 
 
