@@ -76,8 +76,9 @@ def test_screen_transfer_live_queue_claim(new_page: Any, shot: Any, make_user: A
 
     transfer = Transfer.objects.get(call=call)
     queue.locator(f"#claim-{transfer.pk}").click()
-    expect(queue).to_have_url(re.compile(rf"/calls/{call.pk}/$"))
-    expect(queue.get_by_role("heading", name="This call is yours")).to_be_visible()
+    case = Transfer.objects.get(pk=transfer.pk).case
+    expect(queue).to_have_url(re.compile(rf"/cases/{case.pk}/$"))  # the claim opened the case
+    expect(queue.locator("#case-title")).to_contain_text("Emotionally Disturb Person")
     shot(queue, "06-social-worker-call")
 
     expect(console.locator('#transfer-status [data-status="claimed"]')).to_be_visible(timeout=3000)

@@ -139,8 +139,10 @@ def test_escalation_from_the_case_ends_the_transfer_and_waits_for_acknowledgemen
     assert escalation.call_id == claimed.call_id and escalation.case_id == claimed.pk
     assert [e.pk for e in queries.unacknowledged_escalations(telecommunicator)] == [escalation.pk]
     # Past the protocol's limit (60 s), the supervisor is alerted.
-    assert queries.overdue_escalations(at + timedelta(seconds=59), 60) == []
-    assert [e.pk for e in queries.overdue_escalations(at + timedelta(seconds=61), 60)] == [escalation.pk]
+    assert queries.overdue_escalations(supervisor, at + timedelta(seconds=59), 60) == []
+    assert [e.pk for e in queries.overdue_escalations(supervisor, at + timedelta(seconds=61), 60)] == [
+        escalation.pk
+    ]
 
     services.acknowledge_escalation(telecommunicator, escalation.pk, now=at + timedelta(seconds=12))
     services.acknowledge_escalation(
@@ -152,7 +154,7 @@ def test_escalation_from_the_case_ends_the_transfer_and_waits_for_acknowledgemen
     event = AuditEvent.objects.get(action="escalation.acknowledge")
     assert event.details["seconds_to_acknowledge"] == 12
     assert queries.unacknowledged_escalations(telecommunicator) == []
-    assert queries.overdue_escalations(at + timedelta(seconds=61), 60) == []
+    assert queries.overdue_escalations(supervisor, at + timedelta(seconds=61), 60) == []
 
     # An escalated case closes with a responder disposition, and only such a one.
     with pytest.raises(services.CloseRefused) as refused:
@@ -474,3 +476,54 @@ def test_repeat_911_calls_after_close_by_keyed_phone(
     )
     calls.intake_call(telecommunicator, CadCall.model_validate(other))
     assert queries.repeat_calls_after_close(case) == {30: 1, 90: 2, 180: 3}
+
+
+def test_linking_is_done_from_ones_own_case(claimed: Case, social_worker: Any, make_user: Any) -> None:
+    mine = services.add_person(
+        social_worker, claimed.pk, relation="caller", given_name="Ann", phone="612-555-0150"
+    )
+    other_sw = make_user("social_worker")
+    stranger = services.add_person(
+        social_worker, claimed.pk, relation="other", given_name="Bo", phone="612-555-0151"
+    )
+    with pytest.raises(Forbidden):
+        services.confirm_link(other_sw, mine.person.pk, stranger.person.pk)
+
+
+def test_instrument_problems_come_back_one_per_question(claimed: Case, social_worker: Any) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        services.record_assessment(
+            social_worker, claimed.pk, "cssrs_screener", {"q1": "no", "q2": "no", "q3": "yes"}
+        )
+    fields = {e["field"] for e in exc.value.errors}
+    assert {"answers.q3", "answers.q6"} <= fields
+
+
+def test_a_callback_is_worked_as_a_linked_case_in_one_step(
+    mecc_protocol: Any, telecommunicator: Any, social_worker: Any, make_user: Any
+) -> None:
+    call = new_call(telecommunicator, "MP-26-000902")
+    screened(telecommunicator, call, at=CLOSED_AT)
+    calls.take_fallback(
+        telecommunicator, call.pk, "callback_next_shift", callback_number="612-555-0178", now=CLOSED_AT
+    )
+    follow_up = FollowUp.objects.get()
+    with pytest.raises(Forbidden):
+        services.open_case_for_follow_up(telecommunicator, follow_up.pk)
+    case = services.open_case_for_follow_up(social_worker, follow_up.pk)
+    follow_up.refresh_from_db()
+    assert follow_up.case == case and follow_up.assigned_to == social_worker and case.origin == "callback"
+    assert services.open_case_for_follow_up(social_worker, follow_up.pk) == case  # the same case again
+    assert Case.objects.count() == 1
+    # An escalation from a callback case (no transfer) shows on the call's page too.
+    escalation = services.escalate_case(social_worker, case.pk, "police", "Threats to a neighbour")
+    from crisisdesk.calls import queries as call_queries
+
+    assert [e.pk for e in call_queries.escalations_for_call(telecommunicator, call.pk)] == [escalation.pk]
+
+
+def test_a_missing_policy_is_replaced_by_the_default(claimed: Case, social_worker: Any) -> None:
+    FollowUpPolicyVersion.objects.all().delete()
+    follow_up = services.schedule_follow_up(social_worker, _consent(social_worker, claimed).pk)
+    assert follow_up.policy.version == "followup-default/1" and follow_up.policy.is_active
+    assert AuditEvent.objects.filter(action="follow_up_policy.default").count() == 1

@@ -287,12 +287,12 @@ def test_queue_page_polls_every_second(open_protocol: Any, social_worker: Any) -
     assert 'name="status" value="available"' in html
 
 
-def test_claim_via_page_opens_the_call_and_a_second_claim_is_409(
+def test_claim_via_page_opens_the_case_and_a_second_claim_is_409(
     open_protocol: Any, telecommunicator: Any, social_worker: Any, make_user: Any
 ) -> None:
     transfer = requested_now(telecommunicator, social_worker)
     response = client_for(social_worker).post(f"/queue/transfers/{transfer.pk}/claim/", **HTMX)
-    assert response["HX-Redirect"] == f"/calls/{transfer.call_id}/"
+    assert response["HX-Redirect"] == f"/cases/{Transfer.objects.get(pk=transfer.pk).case.pk}/"
     assert Transfer.objects.get(pk=transfer.pk).claimed_by == social_worker
     other = make_user("social_worker", "sw-two")
     lost = client_for(other).post(f"/queue/transfers/{transfer.pk}/claim/", **HTMX)

@@ -209,7 +209,7 @@ def escalations_for_call(actor: Any, call_id: int) -> list[Escalation]:
     _visible(actor, "view_calls")
     return list(
         Escalation.objects.select_related("escalated_by")
-        .filter(transfer__call_id=call_id)
+        .filter(call_id=call_id)  # from the call page or from a case (a callback case has no transfer)
         .order_by("escalated_at", "pk")
     )
 

@@ -265,8 +265,9 @@ def unacknowledged_escalations(actor: Any) -> list[Escalation]:
     )
 
 
-def overdue_escalations(now: datetime, ack_seconds: int) -> list[Escalation]:
+def overdue_escalations(actor: Any, now: datetime, ack_seconds: int) -> list[Escalation]:
     """Escalations nobody acknowledged within the protocol's limit: the supervisor's alert."""
+    _visible(actor, "view_floor")
     return list(
         Escalation.objects.filter(
             acknowledged_at=None, escalated_at__lte=now - timedelta(seconds=ack_seconds)

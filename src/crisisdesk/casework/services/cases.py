@@ -156,7 +156,13 @@ def record_assessment(
         version = get_instrument(instrument).version
         result = score(instrument, version, answers)
     except InstrumentError as exc:
-        raise InvalidInput("answers", str(exc)) from None
+        error = InvalidInput("answers", str(exc))
+        # One error per question, so a page (or an API client) can mark each one.
+        error.errors = [
+            {"field": f"answers.{p.field}", "reason": p.message, "type": p.code} for p in exc.details
+        ]
+        error.details["errors"] = error.errors
+        raise error from None
     now = now_or(now)
     with transaction.atomic(durable=True):
         case = load_case(actor, case_id)

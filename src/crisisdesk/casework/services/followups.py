@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from crisisdesk.audit.services import record
 from crisisdesk.calls.models import FallbackRoute
 from crisisdesk.casework.models import (
+    Case,
+    CaseNote,
     ContactConsent,
     FollowUp,
     FollowUpAttempt,
@@ -32,8 +35,9 @@ from crisisdesk.casework.services.common import (
     require,
     text,
 )
-from crisisdesk.domain.cases import Relation
+from crisisdesk.domain.cases import CaseOrigin, CaseStatus, NoteKind, Relation
 from crisisdesk.domain.followups import (
+    DEFAULT_POLICY,
     AttemptOutcome,
     FollowUpAction,
     FollowUpPolicy,
@@ -50,9 +54,22 @@ CALLBACK_OPTIONS = {"callback_next_shift", "callback_when_available"}
 
 
 def active_policy() -> tuple[FollowUpPolicyVersion, FollowUpPolicy]:
+    """The active policy. The data migration installs the default; should no version exist (a wiped
+    table), the domain's default is installed here, with its audit row, rather than refusing work."""
     row = FollowUpPolicyVersion.objects.filter(is_active=True).first()
-    if row is None:  # the data migration installs the default; a missing row is a broken database
-        raise Conflict("no active follow-up policy: publish one in the admin")
+    if row is None:
+        row = FollowUpPolicyVersion.objects.filter(version=DEFAULT_POLICY.version).first()
+        if row is None:
+            row = FollowUpPolicyVersion.objects.create(
+                version=DEFAULT_POLICY.version,
+                document=policy_document(DEFAULT_POLICY),
+                is_active=True,
+                created_at=timezone.now(),
+                change_note="Default policy installed because no version was active.",
+            )
+        else:
+            FollowUpPolicyVersion.objects.filter(pk=row.pk).update(is_active=True)
+        record(None, "follow_up_policy.default", row, details={"version": row.version})
     return row, parse_policy(row.document)
 
 
@@ -265,6 +282,43 @@ def take_follow_up(actor: Any, follow_up_id: int, now: datetime | None = None) -
     return follow_up
 
 
+def open_case_for_follow_up(actor: Any, follow_up_id: int, now: datetime | None = None) -> Case:
+    """Work a callback as a case, in one step: take it if nobody has, open the case on the 911 call
+    it came from, and link the follow-up to that case. A follow-up that has its case returns it."""
+    require(actor, "work_case")
+    now = now_or(now)
+    with transaction.atomic(durable=True):
+        follow_up = _load(follow_up_id)
+        if follow_up.case_id is not None:
+            return Case.objects.get(pk=follow_up.case_id)
+        if follow_up.status != FollowUpStatus.PENDING:
+            raise Conflict(f"the follow-up is {follow_up.status}")
+        if follow_up.assigned_to_id not in (None, actor.pk):
+            raise Conflict("another social worker has this callback")
+        case = Case.objects.create(
+            call_id=follow_up.call_id,
+            origin=CaseOrigin.CALLBACK,
+            status=CaseStatus.OPEN,
+            owner=actor,
+            opened_at=now,
+        )
+        incident = follow_up.call.incident_id if follow_up.call_id and follow_up.call else ""
+        CaseNote.objects.create(
+            case=case, kind=NoteKind.OTHER, author=actor, written_at=now,
+            text=f"Callback to {follow_up.contact_number} requested on 911 call {incident} (follow-up {follow_up.pk}).",
+        )  # fmt: skip
+        follow_up.case = case
+        follow_up.assigned_to = actor
+        follow_up.save(update_fields=["case", "assigned_to"])
+        record(
+            actor,
+            "case.open",
+            case,
+            details={"follow_up_id": follow_up.pk, "origin": CaseOrigin.CALLBACK.value},
+        )
+    return case
+
+
 def record_attempt(
     actor: Any,
     follow_up_id: int,
@@ -339,6 +393,7 @@ __all__ = [
     "active_policy",
     "callback_from_fallback",
     "cancel_follow_up",
+    "open_case_for_follow_up",
     "publish_follow_up_policy",
     "record_attempt",
     "record_consent",

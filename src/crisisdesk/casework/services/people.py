@@ -18,6 +18,7 @@ from crisisdesk.audit.services import record
 from crisisdesk.casework.models import CaseParticipant, Person, PersonLink
 from crisisdesk.casework.services.common import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     load_case,
@@ -133,6 +134,7 @@ def confirm_link(actor: Any, person_id: int, other_id: int, now: datetime | None
             people = {p.pk: p for p in Person.objects.filter(pk__in=(a_id, b_id))}
             if len(people) != 2:
                 raise NotFound("no such person")
+            _require_own_case(actor, (a_id, b_id))
             matches = match_candidates(
                 person_facts(people[a_id]), [person_facts(people[b_id])], threshold=0.0
             )
@@ -161,6 +163,7 @@ def undo_link(actor: Any, link_id: int, reason: str, now: datetime | None = None
         link = PersonLink.objects.select_for_update().filter(pk=link_id).first()
         if link is None:
             raise NotFound("no such link")
+        _require_own_case(actor, (link.person_a_id, link.person_b_id))
         if link.undone_at is not None:
             raise Conflict("the link was already undone")
         link.undone_at = now
@@ -169,6 +172,12 @@ def undo_link(actor: Any, link_id: int, reason: str, now: datetime | None = None
         link.save(update_fields=["undone_at", "undone_by", "undo_reason"])
         record(actor, "person.unlink", link, details={"reason": reason})
     return link
+
+
+def _require_own_case(actor: Any, person_ids: tuple[int, int]) -> None:
+    """Linking is done from a case: one of the two records must be in a case the actor has."""
+    if not CaseParticipant.objects.filter(person_id__in=person_ids, case__owner=actor).exists():
+        raise Forbidden("link people from one of your cases")
 
 
 __all__ = ["add_person", "confirm_link", "person_facts", "undo_link"]

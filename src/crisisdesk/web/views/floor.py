@@ -65,11 +65,11 @@ def _floor_ctx(request: HttpRequest) -> dict[str, Any]:
         "outcomes": outcomes,
         "statuses": statuses,
         "now": now,
-        **escalation_alerts(now),
+        **escalation_alerts(request.user, now),
     }
 
 
-def escalation_alerts(now: datetime) -> dict[str, Any]:
+def escalation_alerts(actor: Any, now: datetime) -> dict[str, Any]:
     """Escalations to 911 nobody acknowledged within the protocol's limit: the supervisor's alert."""
     _, protocol, _ = active_protocol()
     limit = protocol.escalation_ack_seconds
@@ -80,7 +80,7 @@ def escalation_alerts(now: datetime) -> dict[str, Any]:
             "by": name_of(e.escalated_by),
             "waiting": seconds_between(now, e.escalated_at),
         }
-        for e in case_queries.overdue_escalations(now, limit)
+        for e in case_queries.overdue_escalations(actor, now, limit)
     ]
     return {"escalation_alerts": rows, "ack_seconds": limit}
 
@@ -148,7 +148,7 @@ def _casework_ctx(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     start, _ = queries.local_day_bounds(now)
     view = case_queries.supervisor_view(request.user, now, since=start)
-    alerts = escalation_alerts(now)
+    alerts = escalation_alerts(request.user, now)
     escalations = [
         {
             "obj": e,

@@ -24,7 +24,6 @@ from crisisdesk.calls.services import InvalidInput
 from crisisdesk.casework import queries as cq
 from crisisdesk.casework import services as cs
 from crisisdesk.casework.models import FollowUp, FollowUpAttempt
-from crisisdesk.domain.cases import CaseStatus
 from crisisdesk.domain.followups import AttemptOutcome, InvalidFollowUpTransition, WorklistState, parse_policy
 from crisisdesk.web import forms
 from crisisdesk.web.views import case_words as w
@@ -200,28 +199,17 @@ def follow_up_attempt(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 @require_POST
 @role_page("work_case")
 def follow_up_open_case(request: HttpRequest, follow_up_id: int) -> HttpResponse:
-    """Work a callback as a case: the case is opened on the 911 call the callback came from.
+    """Work a callback as a case: taken, opened on the 911 call it came from and linked, in one step.
 
-    An after-case follow-up already has its case (redirect there); a callback case this social
-    worker already opened for the call and still has open is reused, not duplicated. An unassigned
-    callback is taken first, so the worklist shows whose it is.
+    A follow-up that already has its case (after a case, or a callback opened before) goes there.
     """
     f = cq.get_follow_up(request.user, follow_up_id)
     if f.case_id is not None:
         return redirect("case_workspace", case_id=f.case_id)
     if f.call_id is None:
         return _failure(request, f.pk, Conflict("this follow-up has no 911 call to open a case for"))
-    existing = cq.callback_cases_by_call(request.user, [f.call_id]).get(f.call_id)
-    if existing is not None and existing.owner_id == request.user.pk and existing.status != CaseStatus.CLOSED:
-        return redirect("case_workspace", case_id=existing.pk)
     try:
-        if f.assigned_to_id is None:
-            cs.take_follow_up(request.user, f.pk)
-        elif f.assigned_to_id != request.user.pk:
-            raise Conflict("another social worker has this callback")
-        incident = f.call.incident_id if f.call else ""
-        note = f"Callback to {f.contact_number} requested on 911 call {incident} (follow-up {f.pk})."
-        case = cs.open_callback_case(request.user, call_id=f.call_id, note=note)
+        case = cs.open_case_for_follow_up(request.user, f.pk)
     except (ServiceError, InvalidFollowUpTransition) as exc:
         return _failure(request, f.pk, exc)
     return redirect("case_workspace", case_id=case.pk)

@@ -75,14 +75,18 @@ def queue_live(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_page("claim_transfer")
 def queue_claim(request: HttpRequest, transfer_id: int) -> HttpResponse:
-    """Claim a waiting transfer and open its call; a lost race says who got it (409)."""
+    """Claim a waiting transfer and open its case workspace (the claim opened the case); a lost race
+    says who got it (409)."""
     try:
         transfer = services.claim_transfer(request.user, transfer_id)
     except InvalidTransition as exc:
         return _queue_message(request, 409, transition_message(request, exc, transfer_id))
     except ServiceError as exc:
         return _queue_message(request, exc.status, exc.message)
-    url = reverse("call_detail", args=[transfer.call_id])
+    case = getattr(transfer, "case", None)
+    url = (
+        reverse("case_workspace", args=[case.pk]) if case else reverse("call_detail", args=[transfer.call_id])
+    )
     if is_htmx(request):
         response = HttpResponse("")
         response["HX-Redirect"] = url
