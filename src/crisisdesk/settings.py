@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dj_database_url
+import plotly
 
 from crisisdesk.config import load_config
 
@@ -104,6 +107,8 @@ STATIC_ROOT = CONFIG.data_dir / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it; files come from the finders
 # Static files (htmx, CSS) ship in the package and are served by WhiteNoise: no CDN.
 WHITENOISE_USE_FINDERS = True
+# plotly.js for the evaluation charts, from the installed plotly package (same version as the specs).
+STATICFILES_DIRS = [("vendor/plotly", str(Path(plotly.__file__).resolve().parent / "package_data"))]
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,9 +1,9 @@
 """Page URLs. Polled fragments end in `live/` (a future idle-timeout must not count them as activity)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from crisisdesk.web.views import auth, case_actions, casework, console, floor, followups, queue
+from crisisdesk.web.views import auth, case_actions, casework, console, evaluation, floor, followups, queue
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
@@ -79,4 +79,8 @@ urlpatterns = [
     path("floor/casework/", floor.floor_casework, name="floor_casework"),
     path("floor/casework/live/", floor.floor_casework_live, name="floor_casework_live"),
     path("evaluation/", floor.evaluation, name="evaluation"),
+    path("evaluation/program/", evaluation.program_evaluation, name="program_evaluation"),
+    re_path(
+        r"^evaluation/program/report\.(?P<kind>html|pdf)$", evaluation.program_report, name="program_report"
+    ),
 ]

@@ -81,6 +81,7 @@ NAV = [  # (url name, label, action that makes it visible, accesskey)
     ("my_cases", "Cases", "work_case", "g"),
     ("worklist", "Follow-ups", "work_follow_ups", "u"),
     ("evaluation", "Today's numbers", "view_aggregates", "v"),
+    ("program_evaluation", "Evaluation", "view_aggregates", "e"),
 ]
 # Pages that belong under a navigation entry (marked as the current page there).
 NAV_SECTION = {"case_workspace": "my_cases"}
