@@ -53,6 +53,7 @@ def transfer_waiting(make_user: Any, incident: str) -> Transfer:
 def claim_and_open_the_case(page: Any, transfer: Transfer) -> Case:
     """From the queue: Claim -> straight to the case workspace the claim opened."""
     page.locator(f"#claim-{transfer.pk}").click()
+    expect(page).to_have_url(re.compile(r"/cases/\d+/$"))  # the claim answered before we look
     case = Case.objects.get(transfer=transfer)
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
     expect(page.locator("#case-title")).to_contain_text("Emotionally Disturb Person")

@@ -76,8 +76,9 @@ def test_screen_transfer_live_queue_claim(new_page: Any, shot: Any, make_user: A
 
     transfer = Transfer.objects.get(call=call)
     queue.locator(f"#claim-{transfer.pk}").click()
+    expect(queue).to_have_url(re.compile(r"/cases/\d+/$"))  # the claim opened the case
     case = Transfer.objects.get(pk=transfer.pk).case
-    expect(queue).to_have_url(re.compile(rf"/cases/{case.pk}/$"))  # the claim opened the case
+    expect(queue).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
     expect(queue.locator("#case-title")).to_contain_text("Emotionally Disturb Person")
     shot(queue, "06-social-worker-call")
 

@@ -46,9 +46,13 @@ def test_monthly_report_downloads(month: None, evaluator: Any) -> None:  # noqa:
     client = client_for(evaluator)
     html = client.get("/evaluation/program/report.html?month=2026-11")
     assert html.status_code == 200 and "evaluation-2026-11.html" in html["Content-Disposition"]
-    assert b"Repeat 911 calls" in b"".join(html.streaming_content)
+    assert b"Repeat 911 calls" in html.content
     pdf = client.get("/evaluation/program/report.pdf?month=2026-11")
-    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200
+        and pdf.content.startswith(b"%PDF")
+        and pdf["Content-Type"] == "application/pdf"
+    )
     assert client.get("/evaluation/program/report.exe?month=2026-11").status_code == 404
 
 

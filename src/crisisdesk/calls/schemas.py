@@ -35,7 +35,9 @@ class _Record(BaseModel):
 
 class Location(_Record):
     address: str = Field("", max_length=255)
-    neighbourhood: str = Field("", max_length=64, description="The CAD's neighbourhood (or beat) name, if any")
+    neighbourhood: str = Field(
+        "", max_length=64, description="The CAD's neighbourhood (or beat) name, if any"
+    )
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
 

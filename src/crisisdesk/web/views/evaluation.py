@@ -6,11 +6,12 @@ report's (analytics.evaluation_charts), drawn by plotly.js served as a static fi
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -86,4 +87,8 @@ def program_report(request: HttpRequest, kind: str) -> HttpResponse:
     out = Path(tempfile.mkdtemp(prefix="crisisdesk-report-"))
     html_path, *rest = write_report(ev, out, pdf=kind == "pdf")
     path = rest[0] if kind == "pdf" else html_path
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    content_type = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
+    response = HttpResponse(path.read_bytes(), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    shutil.rmtree(out, ignore_errors=True)  # made for this request only
+    return response
