@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "crisisdesk.audit",
     "crisisdesk.calls",
     "crisisdesk.casework",
+    "crisisdesk.directory",
+    "crisisdesk.referrals",
     "crisisdesk.evaluation",
     "crisisdesk.web",
     "ninja",  # serves the API docs page's Swagger files locally (no CDN)

@@ -46,6 +46,11 @@ CAN = {
     "record_callback_consent": {Role.TELECOMMUNICATOR, Role.SUPERVISOR},
     "work_follow_ups": {Role.SOCIAL_WORKER},
     "set_follow_up_policy": {Role.ADMINISTRATOR},
+    # service directory and referrals
+    "search_directory": {Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.ADMINISTRATOR},
+    "maintain_directory": {Role.ADMINISTRATOR},
+    "make_referral": {Role.SOCIAL_WORKER},
+    "view_referrals": {Role.SOCIAL_WORKER, Role.SUPERVISOR},
 }
 
 

@@ -1,7 +1,7 @@
 """Page URLs. Polled fragments end in `live/` (a future idle-timeout must not count them as activity)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from crisisdesk.web.views import auth, case_actions, casework, console, evaluation, floor, followups, queue
 
@@ -83,4 +83,7 @@ urlpatterns = [
     re_path(
         r"^evaluation/program/report\.(?P<kind>html|pdf)$", evaluation.program_report, name="program_report"
     ),
+    # Service directory (web/urls_directory.py) and referrals (web/urls_referrals.py)
+    path("", include("crisisdesk.web.urls_directory")),
+    path("", include("crisisdesk.web.urls_referrals")),
 ]
