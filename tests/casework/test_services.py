@@ -527,3 +527,22 @@ def test_a_missing_policy_is_replaced_by_the_default(claimed: Case, social_worke
     follow_up = services.schedule_follow_up(social_worker, _consent(social_worker, claimed).pk)
     assert follow_up.policy.version == "followup-default/1" and follow_up.policy.is_active
     assert AuditEvent.objects.filter(action="follow_up_policy.default").count() == 1
+
+
+def test_records_linked_to_each_other_are_offered_once(
+    claimed: Case, social_worker: Any, telecommunicator: Any
+) -> None:
+    def record(case: Case) -> Any:
+        return services.add_person(
+            social_worker, case.pk, relation="person_in_crisis", given_name="Dana", family_name="Whitfield",
+            phone="612-555-0161",
+        ).person  # fmt: skip
+
+    first = record(claimed)
+    second = record(_second_case(telecommunicator, social_worker, "MP-26-000203"))
+    services.confirm_link(social_worker, second.pk, first.pk)
+    third = record(_second_case(telecommunicator, social_worker, "MP-26-000204"))
+    found = queries.candidates_for(third)
+    assert len(found) == 1 and found[0][0].pk in {first.pk, second.pk}
+    services.confirm_link(social_worker, third.pk, found[0][0].pk)
+    assert queries.linked_ids(third.pk) == {first.pk, second.pk, third.pk}

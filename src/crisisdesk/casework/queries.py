@@ -64,7 +64,8 @@ def candidates_for(person: Person, *, limit: int = 5) -> list[tuple[Person, Matc
     """Earlier records that may be the same person, best first, for a social worker to confirm.
 
     The database prefetches by the indexed blocking keys; the domain scores them. Records already
-    linked, and records in the same case, are not offered.
+    linked, and records in the same case, are not offered; records linked to each other are offered
+    once (confirming one links the whole group).
     """
     keys = Q()
     if person.phone_e164:
@@ -89,7 +90,17 @@ def candidates_for(person: Person, *, limit: int = 5) -> list[tuple[Person, Matc
     )
     by_id = {p.pk: p for p in pool}
     matches = match_candidates(person_facts(person), [person_facts(p) for p in pool])
-    return [(by_id[m.candidate_id], m) for m in matches[:limit]]
+    # One entry per human already known: records linked to each other are offered once (the best).
+    out: list[tuple[Person, Match]] = []
+    covered: set[int] = set()
+    for m in matches:
+        if m.candidate_id in covered:
+            continue
+        covered |= linked_ids(m.candidate_id)
+        out.append((by_id[m.candidate_id], m))
+        if len(out) == limit:
+            break
+    return out
 
 
 @dataclass
