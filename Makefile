@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m bench.staffing
+	$(BIN)/python -m bench.directory
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

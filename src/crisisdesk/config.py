@@ -10,6 +10,8 @@ Environment variables (all optional for the demo):
   breaks linkage with earlier exports, so keep it with the other secrets.
 - CRISISDESK_HTTPS: 1 when served over HTTPS (default: on unless debug): secure cookies, HSTS,
   redirect to HTTPS. Turn it off only for loopback tools such as `make bench`.
+- CRISISDESK_DIRECTORY_STALE_DAYS: a directory listing not verified for this many days is flagged
+  as stale in search results and on the maintenance list (default 180)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Config:
     data_dir: Path
     https: bool
     linkage_key: bytes
+    directory_stale_days: int = 180
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -68,4 +71,5 @@ def load_config() -> Config:
         data_dir=data_dir,
         https=_flag("CRISISDESK_HTTPS", default=not debug),
         linkage_key=linkage.encode(),
+        directory_stale_days=int(os.environ.get("CRISISDESK_DIRECTORY_STALE_DAYS") or 180),
     )

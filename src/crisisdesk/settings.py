@@ -13,6 +13,7 @@ CONFIG = load_config()
 
 SECRET_KEY = CONFIG.secret_key
 LINKAGE_KEY = CONFIG.linkage_key  # keyed hashes for linking people across calls (analytics)
+DIRECTORY_STALE_DAYS = CONFIG.directory_stale_days  # directory listings older than this are flagged
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 

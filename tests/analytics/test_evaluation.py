@@ -43,6 +43,9 @@ def row(**kw: Any) -> dict[str, Any]:
         "follow_ups": 0,
         "follow_ups_done": 0,
         "follow_ups_reached": 0,
+        "referrals": 0,
+        "referrals_completed": 0,
+        "referrals_failed": 0,
     }
     base.update(kw)
     return base
@@ -59,7 +62,7 @@ def fallback(**kw: Any) -> dict[str, Any]:
 def test_funnel_answer_times_outcomes_and_follow_ups() -> None:
     rows = [
         row(call_id=1, seconds_to_answer=10.0, follow_ups=1, follow_ups_done=1, follow_ups_reached=1),
-        row(call_id=2, seconds_to_answer=30.0),
+        row(call_id=2, seconds_to_answer=30.0, referrals=2, referrals_completed=1, referrals_failed=1),
         row(
             call_id=3,
             seconds_to_answer=50.0,
@@ -119,7 +122,8 @@ def test_funnel_answer_times_outcomes_and_follow_ups() -> None:
     assert ev.follow_ups == {"planned": 1, "done": 1, "reached": 1}
     assert ev.comparison.calls == 2  # the timed-out transfer and the after-hours fallback
     assert ev.comparison_by_reason == {"outside service hours": 1, "transfer timed out": 1}
-    assert ev.referrals is None and ev.notes
+    assert ev.referrals == {"made": 2, "completed": 1, "failed": 1}
+    assert ev.notes == ()
 
 
 def test_repeat_calls_count_only_full_windows_and_known_callers() -> None:

@@ -16,17 +16,20 @@ from crisisdesk.casework import services
 from crisisdesk.casework.models import Case
 from crisisdesk.evaluation.dataset import COLUMNS, evaluation_rows
 from crisisdesk.evaluation.report import evaluation_for, write_report
+from crisisdesk.referrals import services as rs
 from tests.calls.builders import CLOSED_AT, OPEN_AT, cad_record, requested_transfer, screened
+from tests.referrals.builders import agency_service
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def month(mecc_protocol: Any, telecommunicator: Any, social_worker: Any) -> None:
-    """One answered call (closed, with a follow-up) and one after-hours call (comparison group)."""
+    """One answered call (closed, with a follow-up and referrals) and one after-hours call (comparison)."""
     transfer = requested_transfer(telecommunicator, social_worker)
     calls.claim_transfer(social_worker, transfer.pk, now=OPEN_AT + timedelta(seconds=40))
     case = Case.objects.get(transfer=transfer)
+    referrals(social_worker, case)
     services.update_case_details(
         social_worker, case.pk, concerns={"mental_health"}, language="Somali", interpreter_used=True
     )
@@ -48,6 +51,30 @@ def month(mecc_protocol: Any, telecommunicator: Any, social_worker: Any) -> None
     screened(telecommunicator, after_hours, at=CLOSED_AT)
 
 
+def referrals(sw: Any, case: Case) -> None:
+    """Three referrals sent from the case (one completed, one failed, one still open) and a draft."""
+    at = OPEN_AT + timedelta(minutes=5)
+    report = {"said": "ok", "channel": "phone"}
+    sent = []
+    for name in ("Housing help", "Food shelf", "Peer line"):
+        service = agency_service(name, f"{name} org")
+        consent = rs.record_referral_consent(
+            sw, case.pk, service.pk, given_by="Dana", relation="person_in_crisis", method="verbal_on_call",
+            contact="612-555-0142", now=at,
+        )  # fmt: skip
+        sent.append(rs.refer(sw, case.pk, service.pk, consent.pk, need="other", now=at))
+    for r in sent[:2]:
+        rs.record_agency_response(sw, r.pk, accepted=True, occurred_at=at, **report)
+    rs.complete_referral(sw, sent[0].pk, occurred_at=at + timedelta(minutes=1), **report)
+    rs.fail_referral(sw, sent[1].pk, occurred_at=at + timedelta(minutes=1), reason="no show", **report)
+    service = agency_service("Not sent", "Draft org")
+    consent = rs.record_referral_consent(
+        sw, case.pk, service.pk, given_by="Dana", relation="person_in_crisis", method="verbal_on_call",
+        contact="612-555-0142", now=at,
+    )  # fmt: skip
+    rs.create_referral(sw, case.pk, service.pk, consent.pk, need="other", now=at)  # a draft: not "made"
+
+
 def test_rows_carry_no_names_numbers_or_narratives(month: None) -> None:
     rows = evaluation_rows(OPEN_AT - timedelta(days=1), OPEN_AT + timedelta(days=1))
     assert len(rows) == 2 and all(tuple(r) == COLUMNS for r in rows)
@@ -55,7 +82,16 @@ def test_rows_carry_no_names_numbers_or_narratives(month: None) -> None:
     assert "555" not in text and "narrative" not in text and "5th St" not in text
     answered = next(r for r in rows if r["answered"])
     assert answered["seconds_to_answer"] == 40.0 and answered["language"] == "Somali"
+    # The three referral checks are not counted as follow-ups (the measure keeps its meaning).
     assert (answered["follow_ups"], answered["follow_ups_done"], answered["follow_ups_reached"]) == (1, 1, 1)
+    assert (answered["referrals"], answered["referrals_completed"], answered["referrals_failed"]) == (3, 1, 1)
+    after_hours = next(r for r in rows if not r["answered"])
+    assert (
+        after_hours["referrals"],
+        after_hours["referrals_completed"],
+        after_hours["referrals_failed"],
+    ) == (0, 0, 0)
+    assert "Housing help" not in text and "Dana" not in text
     assert answered["caller_key"] and len(answered["caller_key"]) == 64
 
 
@@ -69,6 +105,7 @@ def test_measures_and_comparison_group(month: None) -> None:
     # Both calls came from the same number: the after-hours call is a repeat of the answered one.
     assert ev.program.repeats[0].eligible == 1 and ev.program.repeats[0].with_repeat == 1
     assert ev.by_language["Somali"].shown == "<11"
+    assert ev.referrals == {"made": 3, "completed": 1, "failed": 1}
 
 
 def test_monthly_report_html_and_pdf_with_the_charts(month: None, tmp_path: Path) -> None:
@@ -78,6 +115,7 @@ def test_monthly_report_html_and_pdf_with_the_charts(month: None, tmp_path: Path
     html_path, pdf_path = write_report(ev, tmp_path)
     page = html_path.read_text(encoding="utf-8")
     assert "Repeat 911 calls" in page and "Plotly.newPlot" in page and "&lt;11" in page
+    assert "referrals made / completed / did not work out" in page and "3 / 1 / 1" in page
     assert "cdn" not in page.split("<script>", 1)[0].lower()  # plotly.js is inside the file
     pdf = pdf_path.read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000

@@ -241,7 +241,7 @@ def test_candidate_match_confirm_shows_prior_contacts_and_undo_keeps_data(
     people = section(page(client, case), "people")
     assert "Prior contacts" in people and f'href="/cases/{earlier.pk}/"' in people
     assert "MP-26-000050" in people  # the earlier 911 call
-    assert "Referrals are not recorded yet: they arrive with the service directory." in people
+    assert "No earlier referral." in people
     assert f'id="candidate-{new.pk}-{old.pk}"' not in people  # linked: no longer a candidate
 
     undo_url = f"/cases/{case.pk}/links/{link.pk}/undo/"

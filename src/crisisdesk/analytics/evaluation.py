@@ -13,6 +13,9 @@ Definitions (kept here, in one place, so the dashboard, the monthly report and a
   social_worker_unavailable, or a transfer that timed out or was declined;
 - resolved without police or EMS: an answered call that was not escalated and whose case did not
   close with police, EMS or fire requested;
+- referrals: made = sent to an agency (drafts never sent do not count), from any case of the call;
+  completed = the agency or the person reported the service delivered; failed = it did not lead to
+  the service (rejected and withdrawn referrals are neither);
 - repeat 911 call within N days: another call from the same caller key within N days after the index
   call. Only index calls whose N-day window has fully passed at `as_of` count (no censoring bias),
   and calls without a usable caller number are left out of that measure (and counted).
@@ -95,7 +98,7 @@ class Evaluation:
     outcomes: dict[str, int]  # resolved without police/EMS, escalations by responder, ...
     seconds_to_acknowledge: dict[str, float | None]
     follow_ups: dict[str, int]
-    referrals: dict[str, int] | None  # None until the service directory exists (issue 4)
+    referrals: dict[str, int]  # made (sent to the agency), completed, failed
     dispositions: dict[str, int]
     program: Group
     comparison: Group
@@ -235,14 +238,17 @@ def evaluate(
         outcomes=outcomes,
         seconds_to_acknowledge={"median": median(acks) if acks else None, "p90": _percentile(acks, 90)},
         follow_ups=follow,
-        referrals=None,
+        referrals={
+            "made": sum(r["referrals"] for r in data),
+            "completed": sum(r["referrals_completed"] for r in data),
+            "failed": sum(r["referrals_failed"] for r in data),
+        },
         dispositions=dict(sorted(Counter(r["disposition"] for r in data if r["disposition"]).items())),
         program=program,
         comparison=comparison,
         by_language={k: cell(v) for k, v in sorted(languages.items())},
         by_neighbourhood={k: cell(v) for k, v in sorted(places.items())},
         comparison_by_reason=dict(sorted(Counter(comparison_reason(r) for r in comparison_rows).items())),
-        notes=("Referrals are counted once the service directory and referrals exist (issue 4).",),
     )
 
 

@@ -99,7 +99,7 @@ def report_sections(ev: Evaluation) -> list[Section]:
         ("escalated back to 911", o["escalations"]),
         ("median time for 911 to acknowledge an escalation", _fmt_seconds(ev.seconds_to_acknowledge["median"])),
         ("follow-ups planned / done / person reached", f"{ev.follow_ups['planned']} / {ev.follow_ups['done']} / {ev.follow_ups['reached']}"),
-        ("referrals made / completed", "not yet recorded (service directory pending)" if ev.referrals is None else ev.referrals),
+        ("referrals made / completed / did not work out", f"{ev.referrals['made']} / {ev.referrals['completed']} / {ev.referrals['failed']}"),
     ]  # fmt: skip
     repeats = [
         (g.name, r.days, r.eligible, r.with_repeat, "" if r.rate is None else f"{100 * r.rate:.0f}%")

@@ -212,9 +212,13 @@ class FollowUp(models.Model):
     class Kind(models.TextChoices):
         AFTER_CASE = "after_case"  # the social worker checks in after helping
         CALLBACK = "callback"  # "callback next shift" / "when available" from the telecommunicator
+        REFERRAL_CHECK = "referral_check"  # did the person get connected to the service referred to?
 
     kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups")
+    referral = models.ForeignKey(
+        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="checks"
+    )
     call = models.ForeignKey(
         "calls.Call", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
     )

@@ -112,7 +112,7 @@ class PriorContacts:
     calls: list[Call]
     follow_ups: list[FollowUp]
     links: list[PersonLink]
-    referrals: list[Any] = field(default_factory=list)  # the referral tables arrive with the directory
+    referrals: list[Any] = field(default_factory=list)  # referrals.Referral of those cases, newest first
 
 
 def prior_contacts(actor: Any, person_id: int, *, exclude_case_id: int = 0) -> PriorContacts:
@@ -143,7 +143,12 @@ def prior_contacts(actor: Any, person_id: int, *, exclude_case_id: int = 0) -> P
         .select_related("person_a", "person_b", "confirmed_by", "undone_by")
         .order_by("-confirmed_at")
     )
-    return PriorContacts(ids, cases, calls, follow_ups, links)
+    from crisisdesk.referrals.models import Referral  # referrals builds on casework: imported late
+
+    referrals = list(
+        Referral.objects.filter(case_id__in=[c.pk for c in cases]).order_by("-created_at", "-pk")
+    )
+    return PriorContacts(ids, cases, calls, follow_ups, links, referrals)
 
 
 # --- the case workspace -----------------------------------------------------------------------
@@ -231,7 +236,7 @@ def worklist(
     )
     rows = (
         (live | done)
-        .select_related("policy", "case", "call", "assigned_to", "consent")
+        .select_related("policy", "case", "call", "assigned_to", "consent", "referral")
         .annotate(n_attempts=Count("attempts"))
         .order_by("first_due_by", "pk")
     )

@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 
 from crisisdesk.calls.models import Call, Decision, DecisionReason, Escalation, Transfer
 from crisisdesk.casework.models import Case, FollowUp
+from crisisdesk.referrals.models import Referral
 
 COLUMNS = (
     "call_id",
@@ -44,6 +45,9 @@ COLUMNS = (
     "follow_ups",
     "follow_ups_done",
     "follow_ups_reached",
+    "referrals",
+    "referrals_completed",
+    "referrals_failed",
 )
 
 
@@ -92,14 +96,30 @@ def evaluation_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
         .order_by("opened_at")
         .values("pk", "call_id", "status", "closed_at", "disposition", "language", "interpreter_used")
     }
+    # Follow-ups after the call; a referral's check is counted with its referral, not here (so the
+    # follow-up measure means the same before and after referrals existed).
     follow = {
         f["case_id"]: f
         for f in FollowUp.objects.filter(case_id__in=[c["pk"] for c in cases.values()])
+        .exclude(kind=FollowUp.Kind.REFERRAL_CHECK)
         .values("case_id")
         .annotate(
             n=Count("pk"),
             done=Count("pk", filter=~Q(status="pending")),
             reached=Count("pk", filter=Q(status="completed")),
+        )
+    }
+    # Referrals made from any case of the call (a callback case included): sent to the agency, and
+    # how many ended completed (the person got the service) or failed (it did not lead to it).
+    referred = {
+        r["case__call_id"]: r
+        for r in Referral.objects.filter(case__call_id__in=ids)
+        .exclude(sent_at=None)
+        .values("case__call_id")
+        .annotate(
+            n=Count("pk"),
+            completed=Count("pk", filter=Q(status="completed")),
+            failed=Count("pk", filter=Q(status="failed")),
         )
     }
     rows = []
@@ -110,6 +130,7 @@ def evaluation_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
         esc = escalations.get(c["pk"])
         case = cases.get(c["pk"])
         f = follow.get(case["pk"]) if case else None
+        ref = referred.get(c["pk"])
         rows.append(
             {
                 "call_id": c["pk"],
@@ -142,6 +163,9 @@ def evaluation_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
                 "follow_ups": f["n"] if f else 0,
                 "follow_ups_done": f["done"] if f else 0,
                 "follow_ups_reached": f["reached"] if f else 0,
+                "referrals": ref["n"] if ref else 0,
+                "referrals_completed": ref["completed"] if ref else 0,
+                "referrals_failed": ref["failed"] if ref else 0,
             }
         )
     return rows

@@ -116,26 +116,47 @@ def record_consent(
     require(actor, "work_case")
     _check_consent_fields(given_by, relation, method, channel, contact)
     now = now_or(now)
-    number = normalise_phone(contact.strip())
     with transaction.atomic(durable=True):
         case = load_case(actor, case_id)
-        if person_id is not None and not case.participants.filter(person_id=person_id).exists():
-            raise InvalidInput("person_id", "that person is not in this case")
-        consent = ContactConsent.objects.create(
-            case=case,
-            call_id=case.call_id,
-            person=Person.objects.filter(pk=person_id).first() if person_id else None,
-            given_by=given_by.strip(),
-            relation=relation,
-            method=method,
-            channel=channel,
-            contact_raw=contact.strip(),
-            contact_e164=number.e164 or "",
-            contact_valid=number.valid,
-            recorded_by=actor,
-            recorded_at=now,
-        )
-        record(actor, "consent.record", consent, details={"case_id": case.pk, "method": method})
+        return consent_inside(
+            actor, case, given_by=given_by, relation=relation, method=method, contact=contact,
+            channel=channel, person_id=person_id, now=now,
+        )  # fmt: skip
+
+
+def consent_inside(
+    actor: Any,
+    case: Case,
+    *,
+    given_by: str,
+    relation: str,
+    method: str,
+    contact: str,
+    channel: str = ContactConsent.Channel.PHONE,
+    person_id: int | None = None,
+    now: datetime,
+) -> ContactConsent:
+    """`record_consent`'s write, inside the caller's transaction (a referral records the person's
+    consent to be contacted about it in the same step as the consent to be referred)."""
+    _check_consent_fields(given_by, relation, method, channel, contact)
+    if person_id is not None and not case.participants.filter(person_id=person_id).exists():
+        raise InvalidInput("person_id", "that person is not in this case")
+    number = normalise_phone(contact.strip())
+    consent = ContactConsent.objects.create(
+        case=case,
+        call_id=case.call_id,
+        person=Person.objects.filter(pk=person_id).first() if person_id else None,
+        given_by=given_by.strip(),
+        relation=relation,
+        method=method,
+        channel=channel,
+        contact_raw=contact.strip(),
+        contact_e164=number.e164 or "",
+        contact_valid=number.valid,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    record(actor, "consent.record", consent, details={"case_id": case.pk, "method": method})
     return consent
 
 
@@ -238,12 +259,14 @@ def _create(
     case_id: int | None = None,
     call_id: int | None = None,
     assigned_to: Any = None,
+    referral_id: int | None = None,
 ) -> FollowUp:
     deadlines = attempt_deadlines(policy, start)
     follow_up = FollowUp.objects.create(
         kind=kind,
         case_id=case_id,
         call_id=call_id,
+        referral_id=referral_id,
         consent=consent,
         policy=policy_row,
         status=FollowUpStatus.PENDING,
@@ -258,6 +281,39 @@ def _create(
     )
     record(actor, "follow_up.create", follow_up, details={"kind": kind, "policy": policy.version})
     return follow_up
+
+
+def schedule_referral_check(
+    actor: Any,
+    consent: ContactConsent,
+    *,
+    case: Case,
+    referral_id: int,
+    start: datetime,
+    visible_from: datetime,
+    now: datetime,
+) -> FollowUp:
+    """Inside `referrals.services` (sending a referral): the referral's follow-up check, on the
+    person's consent to be contacted about it, under the active policy, assigned to the sender.
+    `start` and `visible_from` come from `domain.referrals.check_plan`."""
+    if consent.withdrawn_at is not None:
+        raise Conflict("the consent to contact was withdrawn: no follow-up without consent")
+    policy_row, policy = active_policy()
+    return _create(
+        actor, FollowUp.Kind.REFERRAL_CHECK, consent, policy_row, policy, start, visible_from, now,
+        case_id=case.pk, call_id=case.call_id, assigned_to=actor, referral_id=referral_id,
+    )  # fmt: skip
+
+
+def cancel_referral_checks(actor: Any, referral_id: int, now: datetime, reason: str) -> int:
+    """Inside `referrals.services` (a referral cancelled): end its pending checks; how many ended."""
+    ended = 0
+    for follow_up in FollowUp.objects.select_for_update().filter(
+        referral_id=referral_id, status=FollowUpStatus.PENDING
+    ):
+        _end(actor, follow_up, FollowUpAction.CANCEL, now, reason)
+        ended += 1
+    return ended
 
 
 def _load(follow_up_id: int) -> FollowUp:
@@ -393,11 +449,14 @@ __all__ = [
     "active_policy",
     "callback_from_fallback",
     "cancel_follow_up",
+    "cancel_referral_checks",
+    "consent_inside",
     "open_case_for_follow_up",
     "publish_follow_up_policy",
     "record_attempt",
     "record_consent",
     "schedule_follow_up",
+    "schedule_referral_check",
     "take_follow_up",
     "withdraw_consent",
 ]

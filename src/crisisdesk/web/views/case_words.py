@@ -218,4 +218,5 @@ WORKLIST_STATE_TEXT: dict[str, tuple[str, str]] = {
 FOLLOW_UP_KIND_TEXT: dict[str, str] = {
     "after_case": "After a case",
     "callback": "Callback requested on a 911 call",
+    "referral_check": "Referral check",
 }

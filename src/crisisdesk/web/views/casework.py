@@ -342,12 +342,20 @@ def workspace_ctx(
             if case.origin == "callback" and case.call_id
             else []
         ),
+        "referrals": _referral_panel(request, case, can_work=can_work, bound=(bound or {}).get("referrals")),
         "dispositions": DISPOSITIONS,
         "form": form,
         "problem": problem or {},
         "saved_section": saved_section,
         "saved_text": saved_text,
     }
+
+
+def _referral_panel(request: HttpRequest, case: Any, **kwargs: Any) -> dict[str, Any]:
+    """The referrals panel (web/views/referrals.py builds it; imported here to keep the import one-way)."""
+    from crisisdesk.web.views.referrals import referral_panel
+
+    return referral_panel(request, case, **kwargs)
 
 
 def _follow_up_rows(rows: list[Any]) -> list[dict[str, Any]]:

@@ -80,8 +80,10 @@ NAV = [  # (url name, label, action that makes it visible, accesskey)
     ("queue", "Queue", "view_queue", "q"),
     ("my_cases", "Cases", "work_case", "g"),
     ("worklist", "Follow-ups", "work_follow_ups", "u"),
+    ("referral_tracker", "Referrals", "view_referrals", "h"),
     ("evaluation", "Today's numbers", "view_aggregates", "v"),
     ("program_evaluation", "Evaluation", "view_aggregates", "e"),
+    ("directory_search", "Directory", "search_directory", "d"),
 ]
 # Pages that belong under a navigation entry (marked as the current page there).
 NAV_SECTION = {"case_workspace": "my_cases"}

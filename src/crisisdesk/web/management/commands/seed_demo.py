@@ -40,6 +40,7 @@ from crisisdesk.calls.protocols import active_protocol, publish_protocol
 from crisisdesk.calls.schemas import CadCall
 from crisisdesk.casework import services as casework
 from crisisdesk.casework.models import Case
+from crisisdesk.directory.services import seed_demo_directory
 from crisisdesk.domain.calendar import ServiceCalendar
 from crisisdesk.domain.roles import Role
 from crisisdesk.protocols import DEFAULT_PROTOCOL, load_protocol
@@ -331,6 +332,7 @@ class Command(BaseCommand):
         users = self.ensure_users()
         token = self.fresh_cad_token(users[CAD_USERNAME])
         self.ensure_protocol()
+        seed_demo_directory()  # the demo service directory (updates by id, so safe to repeat)
         now = options.get("now") or timezone.now()
         start, end = demo_window(now)
         load_history(
