@@ -2,7 +2,7 @@
 
     crisisdesk cad import FILES... --profile PROFILE [--store DIR] [--call-map MAP]
                           [--engine duckdb|spark] [--replace] [--center ID --timezone ZONE]
-                          [--lookup-dir DIR] [--memory-limit 3GB] [--no-progress] [--json]
+                          [--lookup-dir DIR] [--memory-limit 1GB] [--no-progress] [--json]
     crisisdesk cad summary [--store DIR] [--json]
 
 Exit codes: 0 everything read was stored (or was already stored); 1 some rows were rejected (the
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crisisdesk.analytics.importer import DEFAULT_MEMORY_LIMIT
 from crisisdesk.analytics.keys import LinkageKeyError
 from crisisdesk.analytics.profiles import ProfileError, load_profile
 from crisisdesk.analytics.store import StoreError, default_store_dir, open_store
@@ -45,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--timezone", default=None, help="the center's IANA zone (overrides the profile's)")
     imp.add_argument("--lookup-dir", type=Path, default=None, help="folder of the profile's lookup files")
     imp.add_argument(
-        "--memory-limit", default="4GB", help="DuckDB memory limit (default 4GB; spills to disk beyond)"
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory limit (default {DEFAULT_MEMORY_LIMIT}; spills to disk beyond)",
     )
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")

@@ -16,7 +16,7 @@ literal characters, [0-9]-style classes, groups, alternation, {n,m}, ^, \\z and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -77,8 +77,9 @@ CALL_COLUMNS: tuple[Column, ...] = (
     Column("import_id", pa.string(), "the import that stored the row", False),
     Column(
         "record_hash",
-        pa.string(),
-        "md5 over the CAD's own fields: re-imports compare it to tell 'same row' from 'changed row'",
+        pa.int64(),
+        "fingerprint of the CAD's own fields (60-bit md5 of id and texts, xor instant and keyed hashes): "
+        "re-imports compare it to tell 'same row' from 'changed row'",
         False,
     ),
 )
@@ -174,6 +175,30 @@ class Dialect:
         return (
             f"CAST(conv({hex_str}, 16, 10) AS BIGINT)" if self.spark else f"CAST('0x' || {hex_str} AS BIGINT)"
         )
+
+    def md5_60(self, s: str) -> str:
+        """The first 60 bits of md5(s) as a non-negative BIGINT (the same number in both engines)."""
+        return self.hex_to_bigint(f"substr(md5({s}), 1, 15)")
+
+    def const_text(self, value: str, values: Sequence[str] = ()) -> str:
+        """A string constant for a stored column. DuckDB: a value of an ENUM of `values` (default: the
+        value alone), which its Parquet writer stores as a dictionary without hashing every row (a
+        third of the cost of a string column); readers see a plain string. Enum values compare in the
+        order given: pass them sorted so comparisons agree with strings."""
+        if self.spark:
+            return self.lit(value)
+        members = ", ".join(self.lit(v) for v in (values or (value,)))
+        return f"CAST({self.lit(value)} AS ENUM({members}))"
+
+    def xor(self, a: str, b: str) -> str:
+        return f"(({a}) ^ ({b}))" if self.spark else f"xor({a}, {b})"
+
+    def shl(self, a: str, bits: int) -> str:
+        return f"shiftleft({a}, {bits})" if self.spark else f"(({a}) << {bits})"
+
+    def hash64(self, s: str) -> str:
+        """A fast 64-bit hash, engine-specific: only to find candidates within one query, never stored."""
+        return f"xxhash64({s})" if self.spark else f"hash({s})"
 
 
 DUCKDB = Dialect("duckdb")

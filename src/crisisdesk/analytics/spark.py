@@ -213,13 +213,22 @@ class SparkEngine:
         bad.createOrReplaceTempView("malformed")
         return SourceRead(good.count(), bad.count())
 
-    def write_parquet(self, sql: str, folder: Path) -> None:
-        self.spark.sql(sql).write.mode("overwrite").parquet(str(folder))
-        for junk in folder.glob("*.crc"):
-            junk.unlink()
-        for junk in folder.glob(".*.crc"):
-            junk.unlink()
-        (folder / "_SUCCESS").unlink(missing_ok=True)
+    def write_parquet(self, sql: str, folder: Path, name: str) -> int:
+        """Spark writes a folder of part files: they are moved to `folder/name-<n>.parquet` (empty
+        parts dropped) and counted from their footers."""
+        import pyarrow.parquet as pq
+
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f".{name}-spark"
+        self.spark.sql(sql).write.mode("overwrite").parquet(str(out))
+        rows = 0
+        for i, part in enumerate(sorted(out.glob("part-*.parquet"))):
+            n = pq.read_metadata(part).num_rows
+            if n:
+                part.rename(folder / f"{name}-{i}.parquet")
+                rows += n
+        shutil.rmtree(out)
+        return rows
 
     def write_csv(self, sql: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,11 @@ Layout of a store folder (default `$CRISISDESK_DATA_DIR/analytics`, i.e. `./var/
     analytics.duckdb              views `calls` and `imports` for ad-hoc SQL (`duckdb analytics.duckdb`)
 
 The Parquet files are the data; the .duckdb file only holds views over them and is rebuilt after each
-import. Each import rewrites the folder of the one center it touches (write aside, then swap), so a
-reader sees either the old or the new rows of a center. One import at a time per store (a lock file).
+import. A center's folder holds two files per import, one of eligible calls (in time order) and one of
+the others, so analyses that filter on eligibility skip whole files. An import builds the center's next
+folder aside (new files, plus hard links to the stored files it keeps, or rewritten ones when it
+replaces or reclassifies rows) and swaps it in, so a reader sees either the old or the new rows of a
+center. One import at a time per store (a lock file).
 
 `Engine` is what the import and the demand analysis need from an SQL engine; `DuckDBEngine` is the
 embedded default and `crisisdesk.analytics.spark.SparkEngine` the scale-out one.
@@ -38,7 +41,8 @@ from crisisdesk.analytics.callmap import CallMap, CallMapError, dump_call_map, p
 from crisisdesk.analytics.profiles import Lookup
 from crisisdesk.analytics.schema import CALL_SCHEMA, DUCKDB, Dialect
 
-STORE_FORMAT = 1
+# 2: record_hash is a 60-bit BIGINT (it was an md5 hex string in format 1).
+STORE_FORMAT = 2
 DATA_DIR_ENV = "CRISISDESK_DATA_DIR"
 
 
@@ -110,7 +114,10 @@ class Engine(Protocol):
         csv: Any,
     ) -> SourceRead: ...
 
-    def write_parquet(self, sql: str, folder: Path) -> None: ...
+    def write_parquet(self, sql: str, folder: Path, name: str) -> int:
+        """Write the rows of `sql`, in its order, as `folder/name*.parquet` (no file when there are
+        none); returns the number of rows written."""
+        ...
 
     def write_csv(self, sql: str, path: Path) -> None: ...
 
@@ -146,7 +153,10 @@ class Store:
             return StoreMeta()
         doc = json.loads(path.read_text(encoding="utf-8"))
         if doc.get("format") != STORE_FORMAT:
-            raise StoreError(f"{path}: store format {doc.get('format')!r}, this version reads {STORE_FORMAT}")
+            raise StoreError(
+                f"{path}: store format {doc.get('format')!r}, this version reads {STORE_FORMAT}: "
+                "import the CAD files again into a new store folder (see docs/analytics.md)"
+            )
         centers = {
             c: CenterInfo(
                 center=c,
@@ -225,6 +235,16 @@ class Store:
             yield
         finally:
             path.unlink(missing_ok=True)
+
+    @staticmethod
+    def link_files(files: Sequence[Path], folder: Path) -> None:
+        """Put `files` into `folder` unchanged: hard links (no copy), or copies across file systems."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            try:
+                os.link(f, folder / f.name)
+            except OSError:
+                shutil.copy2(f, folder / f.name)
 
     def replace_center(self, center: str, new_folder: Path) -> None:
         """Swap a freshly written folder in as the center's data (old folder removed afterwards)."""
@@ -306,7 +326,9 @@ def _clean(name: str) -> str:
 class DuckDBEngine:
     """DuckDB, in memory, session time zone UTC.
 
-    `memory_limit` (e.g. '4GB') bounds a big import: DuckDB then spills to `temp_directory`.
+    `memory_limit` (e.g. '1GB') bounds DuckDB's buffers: beyond it, joins, aggregates and sorts spill
+    to `temp_directory`. The import streams its big passes (source -> store files), so it needs far
+    less than the data's size; the limit guards the aggregates.
     """
 
     dialect = DUCKDB
@@ -344,8 +366,11 @@ class DuckDBEngine:
 
     def register_calls(self, name: str, files: Sequence[Path]) -> None:
         if files:
-            paths = ", ".join(DUCKDB.lit(str(p)) for p in files)
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet([{paths}])")
+            # One scan per file, not one scan of the list: DuckDB then knows each file's statistics
+            # when it plans (e.g. no null times, so `received_utc IS NOT NULL` costs nothing), which a
+            # scan of several files only learns file by file while running.
+            parts = " UNION ALL ".join(f"SELECT * FROM read_parquet({DUCKDB.lit(str(p))})" for p in files)
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {parts}")
         else:
             self.con.register(f"__empty_{name}", CALL_SCHEMA.empty_table())
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM __empty_{name}")
@@ -363,19 +388,21 @@ class DuckDBEngine:
         native: str | None,
         csv: Any,
     ) -> SourceRead:
-        """Every file into `staging` (__file, s0.. as trimmed strings or NULL) and `malformed`.
+        """Every file as `staging` (__rid, __file, s0.. as trimmed strings or NULL) and `malformed`.
 
         `native` names the received-time column when it is a Parquet timestamp: it is also read as
         __recv_us (epoch microseconds of the value as written) and __recv_aware (it had a zone).
+        Parquet files stay where they are: `staging` is a view over them (__rid is the row number in
+        the file plus the rows of the files before), read again by each pass of the import, which
+        costs less than a copy. CSV files are read once into a table (a CSV scan is slower, and the
+        malformed lines are collected while reading).
         """
-        cols = ", ".join(f"s{i} VARCHAR" for i in range(len(columns)))
-        extra = ", __recv_us BIGINT, __recv_aware BOOLEAN" if native else ""
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE staging (__rid BIGINT, __file VARCHAR, {cols}{extra})"
-        )
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE malformed (__file VARCHAR, line BIGINT, raw VARCHAR, error VARCHAR)"
         )
+        parts: list[str] = []
+        offset = 0
+        names = sorted({f.path.name for f in files})
         for f in files:
             self._n += 1
             if f.format == "csv":
@@ -392,45 +419,71 @@ class DuckDBEngine:
                     f"escape = {DUCKDB.lit(csv.escape)}, store_rejects = true, "
                     f"rejects_table = 'rej_{self._n}', rejects_scan = 'scan_{self._n}')"
                 )
+                rid = "row_number() OVER ()"
             else:
-                rel = f"read_parquet({DUCKDB.lit(str(f.path))})"
-                found = self._columns(rel)
+                rel = f"read_parquet({DUCKDB.lit(str(f.path))}, file_row_number = true)"
+                found = {k: v for k, v in self._columns(rel).items() if v[0] != "file_row_number"}
+                rid = "file_row_number + 1"
             missing = [c for c in columns if c not in found and c not in optional]
             if missing:
                 raise FileNotFoundError(
                     f"{f.path.name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(found)})"
                 )
             exprs = []
-            for c in columns:
+            for i, c in enumerate(columns):
                 if c not in found:
-                    exprs.append("CAST(NULL AS VARCHAR)")
+                    exprs.append(f"CAST(NULL AS VARCHAR) AS s{i}")
                     continue
                 actual, typ = found[c]
-                exprs.append(f"NULLIF(trim(CAST({_ident(actual)} AS VARCHAR)), '')")
+                v = f"CAST({_ident(actual)} AS VARCHAR)"
+                # trim() copies every string; most values have no outer spaces, so test for them first.
+                exprs.append(
+                    f"NULLIF(CASE WHEN {v} LIKE ' %' OR {v} LIKE '% ' THEN trim({v}) ELSE {v} END, '') AS s{i}"
+                )
             if native:
                 actual, typ = found[native]
                 if not typ.startswith("TIMESTAMP"):
                     raise FileNotFoundError(f"{f.path.name}: column {native!r} is {typ}, not a timestamp")
-                exprs += [f"epoch_us({_ident(actual)})", "true" if "TIME ZONE" in typ else "false"]
-            (offset,) = self.con.execute("SELECT count(*) FROM staging").fetchall()[0]
-            self.con.execute(
-                f"INSERT INTO staging SELECT {offset} + row_number() OVER (), {DUCKDB.lit(f.path.name)}, "
-                f"{', '.join(exprs)} FROM {rel}"
-            )
+                exprs += [
+                    f"epoch_us({_ident(actual)}) AS __recv_us",
+                    f"{'true' if 'TIME ZONE' in typ else 'false'} AS __recv_aware",
+                ]
+            file = DUCKDB.const_text(f.path.name, names)
+            select = f"SELECT {offset} + {rid} AS __rid, {file} AS __file, {', '.join(exprs)} FROM {rel}"
             if f.format == "csv":
+                table = f"staging_{self._n}"
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
                 self.con.execute(
                     f"INSERT INTO malformed SELECT {DUCKDB.lit(f.path.name)}, line, csv_line, error_message "
                     f"FROM rej_{self._n}"
                 )
-        (rows,) = self.con.execute("SELECT count(*) FROM staging").fetchall()[0]
+                parts.append(f"SELECT * FROM {table}")
+                counted = table
+            else:
+                parts.append(select)
+                counted = rel  # answered from the file's metadata
+            (n,) = self.con.execute(f"SELECT count(*) FROM {counted}").fetchall()[0]
+            offset += int(n)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW staging AS {' UNION ALL '.join(parts)}")
         (bad,) = self.con.execute("SELECT count(DISTINCT (__file, line)) FROM malformed").fetchall()[0]
-        return SourceRead(int(rows), int(bad))
+        return SourceRead(offset, int(bad))
 
-    def write_parquet(self, sql: str, folder: Path) -> None:
+    def write_parquet(self, sql: str, folder: Path, name: str) -> int:
         folder.mkdir(parents=True, exist_ok=True)
-        target = DUCKDB.lit(str(folder / "part-0.parquet"))
-        # Default row groups (122,880 rows): small enough for statistics to skip non-eligible rows.
-        self.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet, COMPRESSION zstd)")
+        path = folder / f"{name}.parquet"
+        # zstd: about as fast to write as snappy here and a third smaller. Default row groups (122,880
+        # rows): statistics per group let filters skip the ones they do not need. Rows keep the
+        # query's order (its ORDER BY, or the sources' order, usually time), still written in parallel.
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            (n,) = self.con.execute(
+                f"COPY ({sql}) TO {DUCKDB.lit(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+            ).fetchall()[0]
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+        if not n:
+            path.unlink(missing_ok=True)
+        return int(n)
 
     def write_csv(self, sql: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
