@@ -99,7 +99,7 @@ def run_ours(store: Path, data: Path, cmap: Path) -> dict[str, Any]:
 
 
 def _intervals(first: Any, last: Any) -> dict[str, list[tuple[int, int]]]:
-    from crisisdesk.analytics.demand import open_intervals
+    from crisisdesk.analytics.calendars import open_intervals
 
     return {n: open_intervals(spec, first, last) for n, spec in calendars().items()}
 

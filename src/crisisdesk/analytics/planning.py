@@ -31,15 +31,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, time, timedelta
 from pathlib import Path
 
+from crisisdesk.analytics.calendars import EPOCH, Zone
 from crisisdesk.analytics.demand import (
-    EPOCH,
     ArrivalRates,
     ByMonth,
     Coverage,
     CoverageRow,
     HourOfWeek,
     Repeats,
-    Zone,
     arrival_rates,
     by_month,
     coverage,
