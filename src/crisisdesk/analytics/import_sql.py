@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from crisisdesk.analytics import keys as keymod
 from crisisdesk.analytics.callmap import ELIGIBLE_CLASSES, CallMap
-from crisisdesk.analytics.profiles import TEXT_FIELDS, Profile, received_parts_sql, received_sql
+from crisisdesk.analytics.profiles import TEXT_FIELDS, Profile
 from crisisdesk.analytics.schema import (
     COLUMN_NAMES,
     MAX_INCIDENT_ID,
@@ -30,6 +30,7 @@ from crisisdesk.analytics.schema import (
     days_from_civil_py,
 )
 from crisisdesk.analytics.store import CadImportError
+from crisisdesk.analytics.time_sql import received_parts_sql, received_sql
 
 MALFORMED_LINE = "malformed_line"
 REASONS = (*[r.value for r in RejectReason], MALFORMED_LINE)
