@@ -10,8 +10,14 @@ Environment variables (all optional for the demo):
   breaks linkage with earlier exports, so keep it with the other secrets.
 - CRISISDESK_HTTPS: 1 when served over HTTPS (default: on unless debug): secure cookies, HSTS,
   redirect to HTTPS. Turn it off only for loopback tools such as `make bench`.
+- CRISISDESK_AUDIT_KEY: secret for the keyed hash that chains audit rows (`crisisdesk audit verify`
+  detects an edited, deleted or inserted row); required when CRISISDESK_DEBUG is off. Keep it off the
+  database host: whoever holds it can rewrite the chain.
 - CRISISDESK_DIRECTORY_STALE_DAYS: a directory listing not verified for this many days is flagged
   as stale in search results and on the maintenance list (default 180)
+- CRISISDESK_EXPORT_DATE_GRAIN: year, quarter, month (default) or week: the period evaluation exports
+  and breakdowns use. Only "year" is HIPAA Safe Harbor; the finer grains need Expert Determination
+  or a limited data set (docs/deidentification.md)
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class Config:
     https: bool
     linkage_key: bytes
     directory_stale_days: int = 180
+    export_date_grain: str = "month"
+    audit_key: bytes = b"insecure-development-audit-key"
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -45,6 +53,18 @@ def _flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+EXPORT_DATE_GRAINS = ("year", "quarter", "month", "week")  # = analytics.safe_harbor.GRAINS (tested)
+
+
+def _grain() -> str:
+    grain = (os.environ.get("CRISISDESK_EXPORT_DATE_GRAIN") or "month").strip().lower()
+    if grain not in EXPORT_DATE_GRAINS:
+        raise ConfigError(
+            f"CRISISDESK_EXPORT_DATE_GRAIN must be one of {', '.join(EXPORT_DATE_GRAINS)}, not {grain!r}"
+        )
+    return grain
 
 
 def load_config() -> Config:
@@ -60,6 +80,11 @@ def load_config() -> Config:
         if not debug:
             raise ConfigError("CRISISDESK_LINKAGE_KEY must be set when CRISISDESK_DEBUG is off")
         linkage = "insecure-development-linkage-key"
+    audit_key = os.environ.get("CRISISDESK_AUDIT_KEY", "")
+    if not audit_key:
+        if not debug:
+            raise ConfigError("CRISISDESK_AUDIT_KEY must be set when CRISISDESK_DEBUG is off")
+        audit_key = "insecure-development-audit-key"
     hosts = tuple(h.strip() for h in os.environ.get("CRISISDESK_ALLOWED_HOSTS", "").split(",") if h.strip())
     if debug and not hosts:
         hosts = ("127.0.0.1", "localhost", "[::1]")
@@ -71,5 +96,7 @@ def load_config() -> Config:
         data_dir=data_dir,
         https=_flag("CRISISDESK_HTTPS", default=not debug),
         linkage_key=linkage.encode(),
+        audit_key=audit_key.encode(),
         directory_stale_days=int(os.environ.get("CRISISDESK_DIRECTORY_STALE_DAYS") or 180),
+        export_date_grain=_grain(),
     )
