@@ -1,6 +1,7 @@
 """The `crisisdesk` command.
 
-`crisisdesk triage --batch FILE` runs protocol test cards without touching a database. `crisisdesk
+`crisisdesk triage --batch FILE` runs protocol test cards without touching a database;
+`crisisdesk permissions_doc` prints the permission matrix (docs/permissions.md). `crisisdesk
 demo` prepares and serves the demo. Any other sub-command is Django's (`crisisdesk migrate`,
 `crisisdesk createsuperuser`, ...), so there is no separate manage.py to remember.
 """
@@ -68,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "triage":
         return _triage(argv[1:])
+    if argv and argv[0] == "permissions_doc":
+        # docs/permissions.md is this output; tests/architecture checks that they agree.
+        from crisisdesk.domain.permissions import render_markdown
+
+        sys.stdout.write(render_markdown())
+        return 0
     if argv and argv[0] in ANALYTICS_COMMANDS:
         # Analytics commands need no database and no Django settings.
         from importlib import import_module

@@ -19,6 +19,7 @@ from crisisdesk.casework.models import Case, FollowUp
 from crisisdesk.referrals import services as rs
 from crisisdesk.referrals.models import Referral, ReferralConsent
 from crisisdesk.web.views import referrals as views
+from tests.conftest import sign_in
 from tests.referrals.builders import agency_service, claimed_case, consent, person_id
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ CONSENT = {
 
 def client_for(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -101,8 +102,8 @@ def test_refer_page_statuses(
 ) -> None:
     assert client_for(supervisor).get(refer_url(case, service)).status_code == 403  # may not refer
     assert (
-        client_for(make_user("social_worker")).get(refer_url(case, service)).status_code == 403
-    )  # not theirs
+        client_for(make_user("social_worker")).get(refer_url(case, service)).status_code == 404
+    )  # not theirs: another social worker's case is not there for them
     sw = client_for(social_worker)
     assert sw.get("/referrals/new/").status_code == 404
     assert sw.get(f"/referrals/new/?case={case.pk}&service=99999").status_code == 404
@@ -158,11 +159,11 @@ def test_manual_acceptance_from_the_panel(
     # "accept" is no longer offered; posting it anyway is refused as a change that already happened.
     again = client.post(url, {"action": "accept", "channel": "phone", "said": "x", "occurred_at": when})
     assert again.status_code == 422 and "Select a valid choice" in again.content.decode()
-    # Another social worker may not record on this case.
+    # Another social worker may not record on this case: it is not theirs, so it is not there.
     other = client_for(make_user("social_worker")).post(
         url, {"action": "complete", "channel": "phone", "said": "done", "occurred_at": when}
     )
-    assert other.status_code == 403
+    assert other.status_code == 404
     done = client.post(
         url, {"action": "complete", "channel": "in_person", "said": "Enrolled", "occurred_at": when}
     )

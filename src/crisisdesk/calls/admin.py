@@ -100,8 +100,25 @@ class ProtocolVersionAdmin(admin.ModelAdmin):
 
 @admin.register(RejectedRecord)
 class RejectedRecordAdmin(admin.ModelAdmin):
+    """What the CAD sent that was refused: which fields and why, never the body itself.
+
+    An administrator reads no call content (domain.permissions); the body stays in the database,
+    kept for the integration's owner to replay once the sender is fixed."""
+
     list_display = ["received_at", "channel", "source", "incident_id"]
-    readonly_fields = ["received_at", "channel", "source", "incident_id", "body", "errors", "received_by"]
+    fields = ("received_at", "channel", "source", "incident_id", "problems", "body_length", "received_by")
+    readonly_fields = fields
+
+    @admin.display(description="problems (field: reason)")
+    def problems(self, obj: RejectedRecord) -> str:
+        rows = obj.errors if isinstance(obj.errors, list) else []
+        return "; ".join(
+            f"{e.get('field', '?')}: {e.get('reason', e.get('msg', ''))}" for e in rows if isinstance(e, dict)
+        )
+
+    @admin.display(description="body length (characters)")
+    def body_length(self, obj: RejectedRecord) -> int:
+        return len(obj.body or "")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -114,9 +131,11 @@ class RejectedRecordAdmin(admin.ModelAdmin):
 class IntakeConflictAdmin(admin.ModelAdmin):
     """Repeats of a known incident with a different payload: kept for a person to review."""
 
-    list_display = ["received_at", "call", "payload_sha256", "resolved_at"]
+    list_display = ["received_at", "call_id", "payload_sha256", "resolved_at"]
     list_filter = ["resolved_at"]
-    readonly_fields = ["call", "payload", "payload_sha256", "received_at", "received_by", "resolved_at"]
+    # The payloads are call content: the administrator sees that a conflict exists, not what it says.
+    fields = ("call_id", "payload_sha256", "received_at", "received_by", "resolved_at")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

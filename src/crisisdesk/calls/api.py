@@ -43,6 +43,7 @@ from crisisdesk.calls.errors import ServiceError
 from crisisdesk.calls.models import Transfer
 from crisisdesk.calls.protocols import active_protocol, parsed
 from crisisdesk.calls.schemas import CadCall
+from crisisdesk.domain.permissions import withheld_transfer_fields
 from crisisdesk.domain.transfers import NEEDS_FALLBACK, InvalidTransition
 from crisisdesk.domain.triage import fallback_for_unclaimed_transfer
 
@@ -98,14 +99,21 @@ CAD_CALL_BODY = {
 }
 
 
-def _transfer_out(transfer: Transfer) -> TransferOut:
+def _transfer_out(transfer: Transfer, actor: Any = None) -> TransferOut:
     """A transfer as the API shows it. After a timeout or a decline the telecommunicator is offered
-    the fallback options the decision's protocol lists for an unavailable social worker."""
+    the fallback options the decision's protocol lists for an unavailable social worker.
+
+    Field-level rule (domain.permissions.withheld_transfer_fields): fields that may carry the social
+    worker's words about the person are blanked for roles outside the program team.
+    """
     options: tuple[str, ...] = ()
     if transfer.status in NEEDS_FALLBACK:
         protocol, _ = parsed(transfer.decision.protocol)
         options = fallback_for_unclaimed_transfer(protocol)
-    return TransferOut.of(transfer, options)
+    out = TransferOut.of(transfer, options)
+    for name in withheld_transfer_fields(getattr(actor, "role", ""), transfer.status):
+        setattr(out, name, "")
+    return out
 
 
 # --- intake -----------------------------------------------------------------------------------
@@ -189,8 +197,9 @@ def intake_eido(request: HttpRequest) -> Status[Any]:
     "/calls/{call_id}", response={200: CallOut, **COMMON}, summary="A call with its decisions and transfers"
 )
 def get_call(request: HttpRequest, call_id: Id) -> CallOut:
-    call = queries.get_call(_actor(request), call_id)
-    return CallOut.of(call, [_transfer_out(t) for t in call.transfers.all()])
+    actor = _actor(request)
+    call = queries.get_call(actor, call_id)
+    return CallOut.of(call, [_transfer_out(t, actor) for t in queries.visible_transfers(actor, call)])
 
 
 # --- screening and decision -------------------------------------------------------------------
@@ -225,7 +234,7 @@ def request_transfer(request: HttpRequest, call_id: Id) -> Status[TransferOut]:
     transfer = services.request_transfer(_actor(request), call_id, now=now)
     # A new transfer is stamped with the instant passed in; an existing one was requested earlier.
     created = transfer.requested_at == now
-    return Status(201 if created else 200, _transfer_out(transfer))
+    return Status(201 if created else 200, _transfer_out(transfer, _actor(request)))
 
 
 @router.get(
@@ -237,7 +246,8 @@ def transfer_queue(request: HttpRequest) -> list[TransferOut]:
     """A social worker polling this is at their queue: it counts as their check-in (presence)."""
     services.record_presence(_actor(request))
     services.expire_transfers()  # a poll sees timeouts even when no sweeper runs
-    return [_transfer_out(t) for t in queries.queue(_actor(request))]
+    actor = _actor(request)
+    return [_transfer_out(t, actor) for t in queries.queue(actor)]
 
 
 @router.get("/transfers/{transfer_id}", response={200: TransferOut, **COMMON}, summary="One transfer")
@@ -245,28 +255,29 @@ def get_transfer(request: HttpRequest, transfer_id: Id) -> TransferOut:
     """Poll this after requesting a transfer: `alert` turns true when it timed out or was declined,
     with the fallback options to offer."""
     services.expire_transfers()
-    return _transfer_out(queries.get_transfer(_actor(request), transfer_id))
+    actor = _actor(request)
+    return _transfer_out(queries.get_transfer(actor, transfer_id), actor)
 
 
 @router.post("/transfers/{transfer_id}/claim", response={200: TransferOut, **TRANSITION}, summary="Claim")
 def claim_transfer(request: HttpRequest, transfer_id: Id) -> TransferOut:
     """Exactly one of simultaneous claims wins; the others get 409 with the current status. A claim
     after the deadline gets 409 and the transfer is timed out."""
-    return _transfer_out(services.claim_transfer(_actor(request), transfer_id))
+    return _transfer_out(services.claim_transfer(_actor(request), transfer_id), _actor(request))
 
 
 @router.post("/transfers/{transfer_id}/decline", response={200: TransferOut, **TRANSITION}, summary="Decline")
 def decline_transfer(request: HttpRequest, transfer_id: Id, payload: ReasonIn | None = None) -> TransferOut:
     """The social worker cannot take it: the telecommunicator is alerted and offered the fallback."""
     reason = payload.reason if payload else ""
-    return _transfer_out(services.decline_transfer(_actor(request), transfer_id, reason))
+    return _transfer_out(services.decline_transfer(_actor(request), transfer_id, reason), _actor(request))
 
 
 @router.post("/transfers/{transfer_id}/cancel", response={200: TransferOut, **TRANSITION}, summary="Cancel")
 def cancel_transfer(request: HttpRequest, transfer_id: Id, payload: ReasonIn | None = None) -> TransferOut:
     """The telecommunicator withdraws a requested transfer (e.g. the caller hung up)."""
     reason = payload.reason if payload else ""
-    return _transfer_out(services.cancel_transfer(_actor(request), transfer_id, reason))
+    return _transfer_out(services.cancel_transfer(_actor(request), transfer_id, reason), _actor(request))
 
 
 @router.post(
@@ -275,7 +286,7 @@ def cancel_transfer(request: HttpRequest, transfer_id: Id, payload: ReasonIn | N
 def complete_transfer(request: HttpRequest, transfer_id: Id, payload: ReasonIn | None = None) -> TransferOut:
     """The social worker who claimed the call finished it and is available again."""
     reason = payload.reason if payload else ""
-    return _transfer_out(services.complete_transfer(_actor(request), transfer_id, reason))
+    return _transfer_out(services.complete_transfer(_actor(request), transfer_id, reason), _actor(request))
 
 
 @router.post(
@@ -284,7 +295,7 @@ def complete_transfer(request: HttpRequest, transfer_id: Id, payload: ReasonIn |
     summary="The telecommunicator saw the timeout / decline alert",
 )
 def acknowledge_alert(request: HttpRequest, transfer_id: Id) -> TransferOut:
-    return _transfer_out(services.acknowledge_alert(_actor(request), transfer_id))
+    return _transfer_out(services.acknowledge_alert(_actor(request), transfer_id), _actor(request))
 
 
 @router.post(

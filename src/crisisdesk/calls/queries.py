@@ -1,7 +1,9 @@
 """Permission-scoped reads for the operational pages and API. Not visible = NotFound (404).
 
-The fine-grained matrix (own vs other records, field-level rules) arrives with the access-control
-issue; until then the role checks below decide which lists a role sees.
+Scopes follow `crisisdesk.domain.permissions`: telecommunicators and supervisors see the center's
+calls; a social worker sees the calls transferred to the program (a transfer or a case); a
+telecommunicator sees the status of the transfers they asked for, not other people's. Every record
+handed out is noted as an audited read (`crisisdesk.audit.reads`); every refusal is audited.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from crisisdesk.calls.errors import NotFound
+from crisisdesk.audit import reads
+from crisisdesk.audit.access import deny, require
 from crisisdesk.calls.models import (
     Call,
     Decision,
@@ -23,13 +26,36 @@ from crisisdesk.calls.models import (
     Transfer,
 )
 from crisisdesk.domain.protocol import normalise_call_type
-from crisisdesk.domain.roles import may
+from crisisdesk.domain.roles import Role
 from crisisdesk.domain.transfers import NEEDS_FALLBACK, TransferStatus
 
+_visible = require
 
-def _visible(actor: Any, action: str) -> None:
-    if not may(getattr(actor, "role", ""), action):
-        raise NotFound("not found")
+
+def _transferred_only(actor: Any) -> bool:
+    """A social worker's calls are those transferred to the program (a transfer or a case)."""
+    return getattr(actor, "role", "") == Role.SOCIAL_WORKER
+
+
+def _in_program(qs: QuerySet[Call]) -> QuerySet[Call]:
+    return qs.filter(Q(transfers__isnull=False) | Q(cases__isnull=False)).distinct()
+
+
+def call_in_scope(actor: Any, call_id: int) -> None:
+    """The call exists and is in the actor's scope, else an audited NotFound."""
+    require(actor, "view_calls")
+    qs = Call.objects.filter(pk=call_id)
+    if _transferred_only(actor):
+        qs = _in_program(qs)
+    if not qs.exists():
+        raise deny(actor, "call.read", "call", call_id, "out_of_scope")
+
+
+def transfer_in_scope(actor: Any, transfer: Transfer) -> bool:
+    """A telecommunicator sees the transfers they asked for; the program team sees every transfer."""
+    if getattr(actor, "role", "") == Role.TELECOMMUNICATOR:
+        return bool(transfer.requested_by_id == actor.pk)
+    return True
 
 
 def _with_decisions(qs: QuerySet[Call]) -> QuerySet[Call]:
@@ -47,16 +73,30 @@ def _with_decisions(qs: QuerySet[Call]) -> QuerySet[Call]:
 
 def get_call(actor: Any, call_id: int) -> Call:
     _visible(actor, "view_calls")
-    call = _with_decisions(Call.objects.filter(pk=call_id)).first()
+    qs = Call.objects.filter(pk=call_id)
+    if _transferred_only(actor):
+        qs = _in_program(qs)
+    call = _with_decisions(qs).first()
     if call is None:
-        raise NotFound("no such call")
+        raise deny(actor, "call.read", "call", call_id, "not_found_or_out_of_scope")
+    reads.note(actor, call)
     return call
 
 
 def recent_calls(actor: Any, limit: int = 25) -> list[Call]:
     """The console's call list: newest first."""
     _visible(actor, "view_calls")
-    return list(_with_decisions(Call.objects.order_by("-received_at", "-pk"))[:limit])
+    qs = Call.objects.order_by("-received_at", "-pk")
+    if _transferred_only(actor):
+        qs = _in_program(qs)
+    calls = list(_with_decisions(qs)[:limit])
+    reads.note(actor, calls)
+    return calls
+
+
+def visible_transfers(actor: Any, call: Call) -> list[Transfer]:
+    """The call's transfers the actor may see (prefetched by get_call / recent_calls), newest first."""
+    return [t for t in call.transfers.all() if transfer_in_scope(actor, t)]
 
 
 def latest_decision(call: Call) -> Decision | None:
@@ -69,28 +109,33 @@ def get_transfer(actor: Any, transfer_id: int) -> Transfer:
     transfer = (
         Transfer.objects.select_related("call", "claimed_by", "requested_by").filter(pk=transfer_id).first()
     )
-    if transfer is None:
-        raise NotFound("no such transfer")
+    if transfer is None or not transfer_in_scope(actor, transfer):
+        raise deny(actor, "transfer.read", "transfer", transfer_id, "not_found_or_out_of_scope")
+    reads.note(actor, transfer)
     return transfer
 
 
 def queue(actor: Any) -> list[Transfer]:
     """Transfers waiting for a social worker, oldest first (the one waiting longest is on top)."""
     _visible(actor, "view_queue")
-    return list(
+    waiting = list(
         Transfer.objects.select_related("call", "requested_by", "decision")
         .filter(status=TransferStatus.REQUESTED)
         .order_by("requested_at", "pk")
     )
+    reads.note(actor, [t.call for t in waiting])
+    return waiting
 
 
 def my_active_transfers(actor: Any) -> list[Transfer]:
     _visible(actor, "view_queue")
-    return list(
+    mine = list(
         Transfer.objects.select_related("call")
         .filter(status=TransferStatus.CLAIMED, claimed_by=actor)
         .order_by("-claimed_at")
     )
+    reads.note(actor, [t.call for t in mine])
+    return mine
 
 
 def social_worker_statuses(actor: Any) -> list[SocialWorkerStatus]:
@@ -187,26 +232,30 @@ def open_alerts(actor: Any) -> list[Transfer]:
     acknowledges it; the console shows these whichever call is open.
     """
     _visible(actor, "take_fallback")
-    return list(_unacknowledged_alerts().filter(requested_by=actor))
+    alerts = list(_unacknowledged_alerts().filter(requested_by=actor))
+    reads.note(actor, [t.call for t in alerts])
+    return alerts
 
 
 def floor_alerts(actor: Any) -> list[Transfer]:
     """Every timed-out or declined transfer whose fallback nobody has recorded yet: the supervisor's
     safety net for a caller left waiting (e.g. the telecommunicator's console was closed)."""
     _visible(actor, "view_floor")
-    return list(_unacknowledged_alerts())
+    alerts = list(_unacknowledged_alerts())
+    reads.note(actor, [t.call for t in alerts])
+    return alerts
 
 
 def fallbacks_for_call(actor: Any, call_id: int) -> list[FallbackRoute]:
     """The fallbacks recorded for a call, oldest first."""
-    _visible(actor, "view_calls")
+    call_in_scope(actor, call_id)
     return list(
         FallbackRoute.objects.select_related("taken_by").filter(call_id=call_id).order_by("taken_at", "pk")
     )
 
 
 def escalations_for_call(actor: Any, call_id: int) -> list[Escalation]:
-    _visible(actor, "view_calls")
+    call_in_scope(actor, call_id)
     return list(
         Escalation.objects.select_related("escalated_by")
         .filter(call_id=call_id)  # from the call page or from a case (a callback case has no transfer)

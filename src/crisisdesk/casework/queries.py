@@ -1,7 +1,11 @@
 """Permission-scoped reads for casework pages. Not visible = NotFound (404).
 
-Role-level for now (the own-versus-other rules arrive with the access-control issue): social
-workers and supervisors see cases; telecommunicators see the escalations they must acknowledge.
+Scopes follow `crisisdesk.domain.permissions`: a social worker opens the cases they own (and the
+follow-ups assigned to them or to nobody); a supervisor reads every case of the program team;
+telecommunicators see only the escalations they must acknowledge. A social worker working a case
+also sees a summary of the prior contacts of its people (dates, call types, dispositions, who
+worked them): continuity of care, a treatment purpose; the other cases themselves stay closed to
+them. Every record handed out is an audited read (`crisisdesk.audit.reads`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from crisisdesk.calls.errors import NotFound
+from crisisdesk.audit import reads
+from crisisdesk.audit.access import deny, require
 from crisisdesk.calls.models import Call, Escalation
 from crisisdesk.casework.models import (
     Assessment,
@@ -32,14 +37,26 @@ from crisisdesk.casework.services.people import person_facts
 from crisisdesk.domain.cases import LIVE, CaseStatus
 from crisisdesk.domain.followups import FollowUpStatus, WorklistState, parse_policy, worklist_state
 from crisisdesk.domain.people import Match, match_candidates
-from crisisdesk.domain.roles import may
+from crisisdesk.domain.roles import Role
 
 REPEAT_WINDOWS_DAYS = (30, 90, 180)
 
 
-def _visible(actor: Any, action: str) -> None:
-    if not may(getattr(actor, "role", ""), action):
-        raise NotFound("not found")
+_visible = require
+
+
+def _owner_only(actor: Any) -> bool:
+    return getattr(actor, "role", "") == Role.SOCIAL_WORKER
+
+
+def case_in_scope(actor: Any, case_id: int) -> None:
+    """The case exists and the actor may see it (a social worker: their own), else an audited 404."""
+    require(actor, "view_cases")
+    qs = Case.objects.filter(pk=case_id)
+    if _owner_only(actor):
+        qs = qs.filter(owner=actor)
+    if not qs.exists():
+        raise deny(actor, "case.read", "case", case_id, "not_found_or_out_of_scope")
 
 
 # --- people across calls ----------------------------------------------------------------------
@@ -118,6 +135,11 @@ class PriorContacts:
 def prior_contacts(actor: Any, person_id: int, *, exclude_case_id: int = 0) -> PriorContacts:
     """`exclude_case_id`: the case being worked (its own call is not a prior contact); 0 for none."""
     _visible(actor, "view_cases")
+    if (
+        _owner_only(actor)
+        and not CaseParticipant.objects.filter(person_id=person_id, case__owner=actor).exists()
+    ):
+        raise deny(actor, "person.read", "person", person_id, "not_in_own_case")
     ids = linked_ids(person_id)
     case_ids = CaseParticipant.objects.filter(person_id__in=ids).values("case_id")
     cases = list(
@@ -148,6 +170,8 @@ def prior_contacts(actor: Any, person_id: int, *, exclude_case_id: int = 0) -> P
     referrals = list(
         Referral.objects.filter(case_id__in=[c.pk for c in cases]).order_by("-created_at", "-pk")
     )
+    reads.note(actor, Person.objects.filter(pk__in=ids), action="person.read_prior_contacts")
+    reads.note(actor, [*cases, *calls], action="prior_contact.read")
     return PriorContacts(ids, cases, calls, follow_ups, links, referrals)
 
 
@@ -184,14 +208,18 @@ def get_case(actor: Any, case_id: int) -> Case:
         .filter(pk=case_id)
         .first()
     )
-    if case is None:
-        raise NotFound("no such case")
+    if case is None or (_owner_only(actor) and case.owner_id != actor.pk):
+        raise deny(actor, "case.read", "case", case_id, "not_found_or_out_of_scope")
+    reads.note(actor, case)
+    reads.note(actor, [p.person for p in case.participants.all()])
     return case
 
 
 def case_for_transfer(actor: Any, transfer_id: int) -> Case | None:
+    """The case a transfer opened, if the actor may see it (a social worker: their own)."""
     _visible(actor, "view_cases")
-    return Case.objects.filter(transfer_id=transfer_id).first()
+    qs = Case.objects.filter(transfer_id=transfer_id)
+    return (qs.filter(owner=actor) if _owner_only(actor) else qs).first()
 
 
 def my_cases(actor: Any, *, live_only: bool = True) -> list[Case]:
@@ -199,7 +227,9 @@ def my_cases(actor: Any, *, live_only: bool = True) -> list[Case]:
     qs = Case.objects.filter(owner=actor).select_related("call")
     if live_only:
         qs = qs.filter(status__in=[s.value for s in LIVE])
-    return list(qs.order_by("-opened_at"))
+    cases = list(qs.order_by("-opened_at"))
+    reads.note(actor, cases)
+    return cases
 
 
 # --- follow-up worklist -----------------------------------------------------------------------
@@ -252,6 +282,7 @@ def worklist(
             items.append(WorkItem(f, state, due, f.n_attempts))
     order = {WorklistState.OVERDUE: 0, WorklistState.DUE: 1, WorklistState.DONE: 2}
     items.sort(key=lambda i: (order.get(i.state, 3), i.next_due_by or i.follow_up.ended_at or now))
+    reads.note(actor, [i.follow_up for i in items])
     return Worklist(items, counts)
 
 
@@ -263,8 +294,12 @@ def get_follow_up(actor: Any, follow_up_id: int) -> FollowUp:
         .filter(pk=follow_up_id)
         .first()
     )
-    if f is None:
-        raise NotFound("no such follow-up")
+    mine = f is not None and (
+        f.assigned_to_id in (None, actor.pk) or (f.case is not None and f.case.owner_id == actor.pk)
+    )
+    if f is None or (_owner_only(actor) and not mine):
+        raise deny(actor, "followup.read", "followup", follow_up_id, "not_found_or_out_of_scope")
+    reads.note(actor, f)
     return f
 
 
@@ -274,11 +309,13 @@ def get_follow_up(actor: Any, follow_up_id: int) -> FollowUp:
 def unacknowledged_escalations(actor: Any) -> list[Escalation]:
     """What every telecommunicator console shows until someone acknowledges it, oldest first."""
     _visible(actor, "acknowledge_escalation")
-    return list(
+    rows = list(
         Escalation.objects.filter(acknowledged_at=None)
         .select_related("call", "escalated_by", "case")
         .order_by("escalated_at", "pk")
     )
+    reads.note(actor, rows)  # the strip shows the responder, the reason and the call
+    return rows
 
 
 def overdue_escalations(actor: Any, now: datetime, ack_seconds: int) -> list[Escalation]:
@@ -322,6 +359,7 @@ def supervisor_view(
         .order_by("-escalated_at")
     )
     wl = worklist(actor, now, everyone=True)
+    reads.note(actor, open_cases)
     return SupervisorView(
         open_cases=open_cases,
         escalations=escalations,
@@ -363,7 +401,7 @@ def repeat_calls_after_close(case: Case, windows: tuple[int, ...] = REPEAT_WINDO
 
 def escalations_for_case(actor: Any, case_id: int) -> list[Escalation]:
     """The escalations of one case with their acknowledgement, oldest first (the case page polls it)."""
-    _visible(actor, "view_cases")
+    case_in_scope(actor, case_id)
     return list(
         Escalation.objects.filter(case_id=case_id)
         .select_related("escalated_by", "acknowledged_by")
@@ -409,3 +447,49 @@ def cases_for_call(actor: Any, call_id: int) -> list[Case]:
     """The cases opened on a call (by its claim, or as callbacks), oldest first: the call page links them."""
     _visible(actor, "view_cases")
     return list(Case.objects.filter(call_id=call_id).select_related("owner").order_by("opened_at", "pk"))
+
+
+# --- 42 CFR Part 2: disclosure consents and the disclosure ledger (appended by the Part 2 work) ------
+
+
+def disclosure_consents_for_case(actor: Any, case_id: int) -> list[Any]:
+    """The case's disclosure consents, newest first, with their recipient and who recorded them."""
+    from crisisdesk.casework.models import DisclosureConsent  # kept local: appended section
+
+    _visible(actor, "view_cases")
+    return list(
+        DisclosureConsent.objects.filter(case_id=case_id)
+        .select_related("recipient_organization", "recorded_by", "revoked_by")
+        .order_by("-given_at", "-pk")
+    )
+
+
+def disclosures_for_case(actor: Any, case_id: int) -> list[Any]:
+    """The accounting of disclosures of a case (HIPAA 164.528, 42 CFR 2.24): every artifact that
+    left the program, newest first."""
+    from crisisdesk.casework.models import Disclosure  # kept local: appended section
+
+    _visible(actor, "view_cases")
+    return list(
+        Disclosure.objects.filter(case_id=case_id)
+        .select_related("disclosed_by", "consent", "referral")
+        .order_by("-disclosed_at", "-pk")
+    )
+
+
+def disclosure_recipients(actor: Any) -> list[tuple[int, str]]:
+    """Directory organizations a disclosure consent can name, by name: (id, name)."""
+    from crisisdesk.directory.models import Organization  # kept local: appended section
+
+    _visible(actor, "view_cases")
+    return list(Organization.objects.order_by("name", "pk").values_list("pk", "name")[:500])
+
+
+def shareable_items(actor: Any, case_id: int) -> tuple[Any, ...]:
+    """The case's items a referral may share with the agency (domain.part2.Item, tagged Part 2 or not)."""
+    from crisisdesk.casework.services.disclosures import case_facts  # kept local: appended section
+    from crisisdesk.domain.part2 import case_items
+
+    _visible(actor, "view_cases")
+    case = Case.objects.filter(pk=case_id).first()
+    return case_items(case_facts(case)) if case is not None else ()

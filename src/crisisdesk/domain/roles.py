@@ -1,4 +1,6 @@
-"""The people (and systems) who use Crisis Desk. The full permission matrix comes with issue 5."""
+"""The people (and systems) who use Crisis Desk, and which role may perform each action.
+
+Which records of each kind a role may see (own, team, aggregate) is `domain.permissions`."""
 
 from enum import StrEnum
 
@@ -51,6 +53,13 @@ CAN = {
     "maintain_directory": {Role.ADMINISTRATOR},
     "make_referral": {Role.SOCIAL_WORKER},
     "view_referrals": {Role.SOCIAL_WORKER, Role.SUPERVISOR},
+    # privacy review: who read or changed a person's records (Minn. Stat. 13.055, HIPAA 164.312(b))
+    "review_audit": {Role.SUPERVISOR},
+    # accounts locked after failed sign-ins (CJIS AC-7: released by an administrator; supervisors
+    # too, so that a locked telecommunicator is not off the floor until IT answers)
+    "unlock_account": {Role.SUPERVISOR, Role.ADMINISTRATOR},
+    # retention periods and the purge (configuration; a purge shows no case content)
+    "manage_retention": {Role.ADMINISTRATOR},
 }
 
 

@@ -1,8 +1,8 @@
 """Permission-scoped reads of referrals. Not visible = NotFound (404).
 
-Role-level, as casework: social workers and supervisors (`view_referrals`) see referrals; the own
-versus other record rules arrive with the access-control issue. The tracker lists a social worker's
-referrals (those of the cases they have), a supervisor's lists everyone's.
+Social workers see the referrals of the cases they own, supervisors every referral
+(`crisisdesk.domain.permissions`). The tracker lists a social worker's referrals (those of the cases
+they have), a supervisor's lists everyone's. Every referral handed out is an audited read.
 """
 
 from __future__ import annotations
@@ -14,19 +14,21 @@ from typing import Any, cast
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from crisisdesk.calls.errors import NoActiveProtocol, NotFound
+from crisisdesk.audit import reads
+from crisisdesk.audit.access import deny, require
+from crisisdesk.calls.errors import NoActiveProtocol
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.casework.models import FollowUp
+from crisisdesk.casework.queries import case_in_scope
 from crisisdesk.domain.followups import FollowUpStatus, WorklistState, parse_policy, worklist_state
 from crisisdesk.domain.referrals import OPEN, ReferralNeed, ReferralStatus
-from crisisdesk.domain.roles import may
+from crisisdesk.domain.roles import Role
 from crisisdesk.referrals.fhir import ConsentFacts, ExportFacts, PatientFacts
 from crisisdesk.referrals.models import Referral, ReferralConsent, ReferralEvent
 
 
 def _visible(actor: Any, action: str = "view_referrals") -> None:
-    if not may(getattr(actor, "role", ""), action):
-        raise NotFound("not found")
+    require(actor, action)
 
 
 def _with_history() -> Any:
@@ -46,21 +48,29 @@ def _with_history() -> Any:
 
 def get_referral(actor: Any, referral_id: int) -> Referral:
     _visible(actor)
-    referral = _with_history().filter(pk=referral_id).first()
+    qs = _with_history().filter(pk=referral_id)
+    if getattr(actor, "role", "") == Role.SOCIAL_WORKER:
+        qs = qs.filter(case__owner=actor)
+    referral = qs.first()
     if referral is None:
-        raise NotFound("no such referral")
+        raise deny(actor, "referral.read", "referral", referral_id, "not_found_or_out_of_scope")
+    reads.note(actor, referral)
     return referral
 
 
 def referrals_for_case(actor: Any, case_id: int) -> list[Referral]:
     """The case's referrals, newest first, each with its history and checks (a fixed number of queries)."""
     _visible(actor)
-    return list(_with_history().filter(case_id=case_id).order_by("-created_at", "-pk"))
+    case_in_scope(actor, case_id)
+    rows = list(_with_history().filter(case_id=case_id).order_by("-created_at", "-pk"))
+    reads.note(actor, rows)
+    return rows
 
 
 def consents_for_case(actor: Any, case_id: int) -> list[ReferralConsent]:
     """Referral consents recorded in the case, newest first (with the service each is for)."""
     _visible(actor)
+    case_in_scope(actor, case_id)
     return list(
         ReferralConsent.objects.filter(case_id=case_id)
         .select_related("service", "contact_consent")
@@ -122,6 +132,7 @@ def tracker(
     live = Q(status__in=[s.value for s in ReferralStatus if s in OPEN or s is ReferralStatus.DRAFT])
     recent = Q(ended_at__gte=now - timedelta(days=done_days))
     rows = list(_with_history().filter(mine).filter(live | recent).order_by("-created_at", "-pk"))
+    reads.note(actor, rows)
     by_status: dict[str, list[TrackerRow]] = {s.value: [] for s in ReferralStatus}
     overdue: list[TrackerRow] = []
     due: list[TrackerRow] = []

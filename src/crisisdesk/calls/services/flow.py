@@ -242,7 +242,15 @@ def _act(
     _text("reason", reason, END_REASON_MAX)
     now = _now(now)
     with transaction.atomic(durable=True):
-        return _end(actor, _load_transfer(transfer_id), action, now, reason)
+        return _end(actor, _own_transfer(actor, _load_transfer(transfer_id)), action, now, reason)
+
+
+def _own_transfer(actor: Any, transfer: Transfer) -> Transfer:
+    """A telecommunicator acts only on the transfers they asked for (domain.permissions: own scope);
+    another's is not found, before any status check, so its status does not leak."""
+    if getattr(actor, "role", "") == Role.TELECOMMUNICATOR and transfer.requested_by_id != actor.pk:
+        raise NotFound("no such transfer")
+    return transfer
 
 
 def decline_transfer(actor: Any, transfer_id: int, reason: str = "", now: datetime | None = None) -> Transfer:
@@ -330,7 +338,7 @@ def acknowledge_alert(actor: Any, transfer_id: int, now: datetime | None = None)
     _require(actor, "take_fallback")
     now = _now(now)
     with transaction.atomic(durable=True):
-        transfer = _load_transfer(transfer_id)
+        transfer = _own_transfer(actor, _load_transfer(transfer_id))
         if transfer.status not in (TransferStatus.TIMED_OUT, TransferStatus.DECLINED):
             raise Conflict(f"the transfer is {transfer.status}; there is no alert to acknowledge")
         if transfer.alert_acknowledged_at is None:

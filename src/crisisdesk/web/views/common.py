@@ -84,6 +84,8 @@ NAV = [  # (url name, label, action that makes it visible, accesskey)
     ("evaluation", "Today's numbers", "view_aggregates", "v"),
     ("program_evaluation", "Evaluation", "view_aggregates", "e"),
     ("directory_search", "Directory", "search_directory", "d"),
+    ("privacy_review", "Privacy", "review_audit", "y"),
+    ("locked_accounts", "Locked accounts", "unlock_account", "j"),
 ]
 # Pages that belong under a navigation entry (marked as the current page there).
 NAV_SECTION = {"case_workspace": "my_cases"}
@@ -173,6 +175,7 @@ def role_page(action: str) -> Callable[[View], View]:
             except NoActiveProtocol as exc:
                 return page_error(request, 503, "No protocol", exc.message)
 
+        wrapped.required_action = action  # type: ignore[attr-defined]  # read by the access-matrix test
         return cast(View, wrapped)
 
     return decorate

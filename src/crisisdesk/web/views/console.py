@@ -102,7 +102,7 @@ def _panel_ctx(
     now = timezone.now()
     _, protocol, _ = active_protocol()
     decision = queries.latest_decision(call)
-    transfers = list(call.transfers.all())  # prefetched, newest first
+    transfers = queries.visible_transfers(request.user, call)  # prefetched, newest first; own only
     latest = transfers[0] if transfers else None
     fallbacks = fallback_rows(queries.fallbacks_for_call(request.user, call.pk), protocol)
     if screening_form is None:
@@ -147,7 +147,7 @@ def _console_ctx(request: HttpRequest, call: Any | None, **panel: Any) -> dict[s
     calls = queries.recent_calls(request.user)
     ctx = base_ctx(
         request,
-        calls=_call_rows(calls, call.pk if call else None),
+        calls=_call_rows(request, calls, call.pk if call else None),
         call_types=[ct.name for ct in protocol.call_types if ct.scope.value == "in_scope"]
         + [ct.name for ct in protocol.call_types if ct.scope.value != "in_scope"],
         intake_form=panel.pop("intake_form", None) or forms.ManualCallForm(),
@@ -159,11 +159,11 @@ def _console_ctx(request: HttpRequest, call: Any | None, **panel: Any) -> dict[s
     return ctx
 
 
-def _call_rows(calls: list[Any], current: int | None) -> list[dict[str, Any]]:
+def _call_rows(request: HttpRequest, calls: list[Any], current: int | None) -> list[dict[str, Any]]:
     rows = []
     for call in calls:
         decision = queries.latest_decision(call)
-        transfers = list(call.transfers.all())
+        transfers = queries.visible_transfers(request.user, call)
         rows.append(
             {
                 "call": call,
@@ -217,7 +217,9 @@ def console_calls_live(request: HttpRequest) -> HttpResponse:
     """The recent-calls list, polled: a new CAD call appears without a reload."""
     services.expire_transfers()
     current = request.GET.get("current", "")
-    rows = _call_rows(queries.recent_calls(request.user), int(current) if current.isdigit() else None)
+    rows = _call_rows(
+        request, queries.recent_calls(request.user), int(current) if current.isdigit() else None
+    )
     return poll(request, "web/_call_list.html", {"calls": rows})
 
 
