@@ -181,6 +181,7 @@ def scenarios(rng: random.Random) -> dict[str, Callable[[], tuple[Any, datetime]
 
 def measure(repeat: int, seed: int = 7) -> dict[str, Any]:
     from django.test import Client
+    from tests.conftest import sign_in
 
     from crisisdesk.accounts.models import User
     from crisisdesk.directory.search import search
@@ -203,7 +204,7 @@ def measure(repeat: int, seed: int = 7) -> dict[str, Any]:
         role="social_worker",
     )
     client = Client(SERVER_NAME="localhost")
-    client.force_login(user)
+    sign_in(client, user)  # force_login plus the verified second factor and the session record
     pages = {
         "page: need + open now": {"need": "food", "when": "now"},
         "page: from a case (need, language, 10 km)": {

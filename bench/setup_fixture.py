@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 
 import django
@@ -15,7 +16,11 @@ def main(n_telecommunicators: int, n_social_workers: int) -> None:
     import yaml
 
     from crisisdesk.accounts.models import User
-    from crisisdesk.accounts.services import create_integration_account, issue_api_token
+    from crisisdesk.accounts.services import (
+        create_integration_account,
+        install_known_device,
+        issue_api_token,
+    )
     from crisisdesk.calls import services
     from crisisdesk.calls.protocols import publish_protocol
     from crisisdesk.protocols import DEFAULT_PROTOCOL, read_protocol_document
@@ -42,10 +47,21 @@ def main(n_telecommunicators: int, n_social_workers: int) -> None:
     services.set_availability(User.objects.get(username="bench-sw-standby"), "available")
     for name in sws:
         services.set_availability(User.objects.get(username=name), "available")
+    # Every person signs in with a TOTP code: each gets a device with a key the load clients know.
+    totp_keys = {name: secrets.token_hex(20) for name in [*tcs, *sws, "bench-sw-standby"]}
+    for name, key in totp_keys.items():
+        install_known_device(None, User.objects.get(username=name), key, purpose="bench")
     cad = create_integration_account("bench-cad")
     _, raw = issue_api_token(cad, "benchmark")
     json.dump(
-        {"password": password, "telecommunicators": tcs, "social_workers": sws, "token": raw}, sys.stdout
+        {
+            "password": password,
+            "telecommunicators": tcs,
+            "social_workers": sws,
+            "token": raw,
+            "totp_keys": totp_keys,
+        },
+        sys.stdout,
     )
 
 

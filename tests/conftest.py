@@ -57,6 +57,36 @@ def make_user(db: Any) -> Callable[..., Any]:
     return make
 
 
+def sign_in(client: Any, user: Any) -> Any:
+    """client.force_login(user) plus what signing in through the pages leaves behind for a person:
+    a confirmed TOTP device verified in this session and a live LoginSession record (without the
+    pages, the sign-in middleware treats the session as not logged in). Writes no audit row, so
+    tests that count audit rows see only their own. An integration account gets the bare session
+    (which the middleware refuses: integrations use tokens). Returns the client.
+    """
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from crisisdesk.accounts.models import LoginSession
+    from crisisdesk.domain.roles import HUMAN_ROLES
+
+    client.force_login(user)
+    if user.role not in HUMAN_ROLES:
+        return client
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test device", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    now = timezone.now()
+    LoginSession.objects.create(
+        user=user, session_key=session.session_key, created_at=now, last_activity_at=now
+    )
+    return client
+
+
 @pytest.fixture
 def telecommunicator(make_user: Any) -> Any:
     return make_user(Role.TELECOMMUNICATOR, "tc-alex")

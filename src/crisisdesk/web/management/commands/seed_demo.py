@@ -12,6 +12,8 @@ people, narratives, phone numbers (555-01xx) and addresses (block level) are fic
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import heapq
 import itertools
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from crisisdesk.accounts.models import ApiToken, User
 from crisisdesk.accounts.services import (
     create_account,
     create_integration_account,
+    install_known_device,
     issue_api_token,
     revoke_api_token,
 )
@@ -104,6 +107,16 @@ def demo_day() -> tuple[tuple[DayEntry, ...], tuple[tuple[int, str, str], ...], 
     )
     fresh = tuple((int(e["minutes_ago"]), e["call_type"], e["narrative"]) for e in doc["waiting_on_console"])
     return day, fresh, tuple(doc["addresses"])
+
+
+def demo_totp_key(username: str) -> str:
+    """The demo account's TOTP secret (hex): fixed, so the printed key works in an authenticator app
+    across runs; derived from the user name, and public like the demo passwords."""
+    return hashlib.sha256(f"crisisdesk demo totp {username}".encode()).digest()[:20].hex()
+
+
+def demo_totp_base32(username: str) -> str:
+    return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
 
 
 def create_demo_account(spec: DemoUser) -> User:
@@ -365,6 +378,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Created {spec.role.value.replace('_', ' ')} {spec.username}.")
             elif user.role != spec.role.value:
                 raise CommandError(f"{spec.username} exists with role {user.role!r}, not {spec.role.value!r}")
+            install_known_device(None, user, demo_totp_key(spec.username), purpose="demo")
             users[spec.username] = user
         cad = User.objects.filter(username=CAD_USERNAME).first()
         users[CAD_USERNAME] = cad or create_integration_account(CAD_USERNAME)
@@ -417,11 +431,15 @@ class Command(BaseCommand):
 def print_logins(write: Callable[[str], Any]) -> None:
     by_name = {u.username: u for u in DEMO_USERS}
     write("")
-    write("Demo logins (demo only; these passwords are public):")
+    write("Demo logins (demo only; these passwords and authenticator keys are public):")
     for name in LOGIN_ORDER:
         u = by_name[name]
-        write(f"  {u.role.value.replace('_', ' '):<17} {u.username:<13} {u.password}")
+        write(
+            f"  {u.role.value.replace('_', ' '):<17} {u.username:<13} {u.password:<28} {demo_totp_base32(name)}"
+        )
     write("")
+    write("Each sign-in also asks for a 6-digit code: add the key above to an authenticator app")
+    write("(time-based, 30 seconds), or print the current code with `.venv/bin/crisisdesk totp USERNAME`.")
     write("To click through a transfer: open the queue as sw.morgan in one window (a social worker")
     write("counts as available only while their queue screen is open), then the console as tc.jordan")
     write("in another (a private window, or another browser).")
