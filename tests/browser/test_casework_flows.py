@@ -148,7 +148,7 @@ def test_claim_resolve_by_phone_follow_up_attempts(new_page: Any, shot: Any, mak
 
     # Consent first: the follow-up button only exists with one.
     expect(sw.get_by_role("button", name="Schedule follow-up")).to_have_count(0)
-    sw.get_by_label("Consent given by (name or role)").fill("Dana Ortiz")
+    sw.get_by_label("Consent given by (name or role)", exact=True).fill("Dana Ortiz")
     expect(sw.locator("#consent-contact")).to_have_value("(612) 555-0142")  # the caller's number
     sw.get_by_role("button", name="Record consent").click()
     expect(sw.locator("#saved-follow-up")).to_have_text("Consent to contact recorded.")

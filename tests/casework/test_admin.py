@@ -10,6 +10,7 @@ from django.test import Client
 from crisisdesk.audit.models import AuditEvent
 from crisisdesk.casework.models import FollowUpPolicyVersion
 from crisisdesk.domain.roles import Role
+from tests.conftest import sign_in
 
 ADD_URL = "/admin/casework/followuppolicyversion/add/"
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def admin_client(make_user: Any) -> Client:
     admin = make_user(Role.ADMINISTRATOR, "admin-policy", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(admin)
+    sign_in(client, admin)
     return client
 
 

@@ -1,4 +1,4 @@
-"""Tables of casework: people, cases, assessments, safety plans, consent, follow-ups.
+"""Tables of casework: people, cases, assessments, safety plans, consent, follow-ups, disclosures.
 
 Every fact the evaluation needs is a typed, indexed column (case status and disposition, concerns,
 risk level, follow-up status and attempt outcomes, linkage keys). Assessment answers are kept as
@@ -15,6 +15,7 @@ from django.db.models import Q
 from crisisdesk.domain.cases import CaseOrigin, CaseStatus, Concern, Disposition, NoteKind, Relation
 from crisisdesk.domain.followups import AttemptOutcome, FollowUpStatus
 from crisisdesk.domain.instruments import RiskLevel
+from crisisdesk.domain.part2 import Outcome, Purpose
 
 USER = settings.AUTH_USER_MODEL
 
@@ -128,6 +129,9 @@ class CaseNote(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
     kind = models.CharField(max_length=24, choices=_choices(NoteKind), db_index=True)
     text = models.TextField()
+    # About substance use (42 CFR Part 2): set by the social worker when writing it, never guessed
+    # from the text. Tagged notes leave the program only under a disclosure consent (domain.part2).
+    part2 = models.BooleanField(default=False, db_index=True)
     author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     written_at = models.DateTimeField()
 
@@ -255,3 +259,84 @@ class FollowUpAttempt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["follow_up", "number"], name="attempt_number_once")]
+
+
+class DisclosureConsent(models.Model):
+    """A person's consent to disclose case information to one recipient for one purpose (Part 2).
+
+    The scope is explicit: the recipient (a directory organization, or a named recipient when the
+    directory has none), the coded purpose, and the data classes (`covers_part2`: substance-use
+    information; `covers_general`: the rest). It always ends: `expires_at` is required (default one
+    year after it was given, domain.part2.default_expiry). Revoking stamps it; nothing is deleted.
+    """
+
+    class Method(models.TextChoices):
+        WRITTEN = "written"  # signed on paper or electronically: the only kind that covers Part 2
+        VERBAL = "verbal"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="disclosure_consents")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recipient_organization = models.ForeignKey(
+        "directory.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipient_name = models.CharField(max_length=255)  # the organization's name, or the named recipient
+    purpose = models.CharField(max_length=24, choices=_choices(Purpose), db_index=True)
+    purpose_text = models.CharField(max_length=255, blank=True)  # required for "other"
+    covers_part2 = models.BooleanField(default=True)
+    covers_general = models.BooleanField(default=True)
+    given_by = models.CharField(max_length=120)  # the name or role of who consented
+    relation = models.CharField(max_length=24, choices=_choices(Relation))
+    method = models.CharField(max_length=16, choices=Method.choices)
+    given_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revoked_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("given_at")), name="disclosure_consent_ends_after_start"
+            )
+        ]
+
+
+class Disclosure(models.Model):
+    """The disclosure ledger: one row per artifact that left the program (HIPAA 164.528, 42 CFR 2.24).
+
+    Written in the transaction that produced the artifact, Part 2 or not: which record, which items
+    went and which Part 2 items were withheld (keys, never their content), to whom, for what, under
+    which consent, whether the 2.32 notice went with it, the gate's reasons and rule version.
+    """
+
+    class Artifact(models.TextChoices):
+        FHIR_BUNDLE = "fhir_bundle"  # the referral as FHIR, downloaded for the partner's system
+        REFERRAL_PACKET = "referral_packet"  # the referral as text (fax, e-mail, read on the phone)
+        REFERRAL_SENT = "referral_sent"  # the referral was sent to the agency
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="disclosures")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    referral = models.ForeignKey(
+        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    artifact = models.CharField(max_length=24, choices=Artifact.choices, db_index=True)
+    recipient_organization = models.ForeignKey(
+        "directory.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipient_name = models.CharField(max_length=255)
+    purpose = models.CharField(max_length=24, choices=_choices(Purpose), db_index=True)
+    outcome = models.CharField(max_length=16, choices=_choices(Outcome), db_index=True)
+    items_included = models.JSONField(default=list)
+    part2_included = models.JSONField(default=list)
+    part2_withheld = models.JSONField(default=list)
+    part2_withheld_count = models.PositiveIntegerField(default=0)
+    consent = models.ForeignKey(
+        DisclosureConsent, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    notice_attached = models.BooleanField(default=False)
+    reasons = models.JSONField(default=list)
+    rule_version = models.CharField(max_length=48)
+    disclosed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    disclosed_at = models.DateTimeField(db_index=True)

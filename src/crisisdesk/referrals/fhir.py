@@ -19,12 +19,19 @@ Entries use `urn:uuid:` full URLs (uuid5 of the center, the kind and our row id:
 export to the next) and conditional requests, so a partner server can take the Bundle as a
 transaction and a later export updates the same ServiceRequest, Task and Consent (by identifier).
 
+42 CFR Part 2: `facts.shared` (case items the social worker chose to share) and the request text
+have already passed the disclosure gate (domain.part2, applied in referrals.services): Part 2 items
+without a covering consent are not in the facts, and the ServiceRequest says how many were
+withheld. When Part 2 items are included, the Bundle and the ServiceRequest carry the 42CFRPart2 /
+ETH / R security labels and a note with the 2.32 notice and the consent's identifier.
+
 De-identification: the partner gets what it needs to act on the referral and nothing else. Exported:
 the person's name and date of birth (when recorded), the consented contact number only when the
 agency may contact the person, an opaque identifier (never the database id, the phone key or the
 911 incident), the need, the request text written for the agency, the priority, who consented (as a
-relation: the person or a family member, never a name) and how. Never exported: case notes,
-assessments and risk levels, the 911 call (incident, call type, address, narrative), the caller's
+relation: the person or a family member, never a name) and how, and the case items the social
+worker chose to share with the agency (after the gate). Never exported: other case notes and
+answers, risk levels, the 911 call (incident, call type, address, narrative), the caller's
 number, staff names (the requester is the program, an Organization).
 
 The tests parse the output with fhir.resources' R4B models (the library has no R4 4.0.1 package; for
@@ -40,6 +47,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from crisisdesk.domain.part2 import withheld_text
 from crisisdesk.domain.referrals import (
     FHIR_SERVICE_REQUEST_STATUS,
     FHIR_TASK_STATUS,
@@ -68,6 +76,14 @@ IDSCL = ("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", "informati
 RECIPIENT = ("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient")
 CONTACT_PROHIBITED = (SDOHCC_TEMP_CODES, "contacting-subject-prohibited", "Contacting Subject Prohibited")
 DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+# Security labels of a resource that carries Part 2 information (HL7 v3 ActCode 42CFRPart2 privacy
+# policy, ETH substance-abuse sensitivity, confidentiality R "restricted").
+PART2_SECURITY = [
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "42CFRPart2", "display": "42 CFR Part2"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "ETH",
+     "display": "substance abuse information sensitivity"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R", "display": "restricted"},
+]  # fmt: skip
 HSDS_ORGANIZATION = "https://openreferral.org/hsds/organization"  # identifier systems for HSDS ids
 HSDS_SERVICE = "https://openreferral.org/hsds/service"
 _NS = uuid.UUID("0d6b7f1c-58a4-4bb0-9d0e-3a1f4f7b9c21")
@@ -105,6 +121,34 @@ class ConsentFacts:
 
 
 @dataclass(frozen=True)
+class SharedItem:
+    """A piece of the case the social worker chose to share, as the disclosure gate let it through."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Part2Stamp:
+    """What the disclosure gate (domain.part2) decided for this artifact, as the artifact shows it.
+
+    `withheld`: how many Part 2 items were left out (never what they were). When Part 2 items are
+    included, `notice` is the 42 CFR 2.32 statement and `consent_key` / `consent_expires_at` /
+    `purpose` say which disclosure consent allowed it."""
+
+    withheld: int = 0
+    notice: str = ""
+    consent_key: str = ""
+    consent_expires_at: datetime | None = None
+    purpose: str = ""
+    need_withheld: bool = False  # the need itself is Part 2 (substance use) and was withheld
+
+    @property
+    def included(self) -> bool:
+        return bool(self.notice)
+
+
+@dataclass(frozen=True)
 class ExportFacts:
     """Everything the export may show, gathered by `facts_for` (or written out by a test)."""
 
@@ -128,6 +172,10 @@ class ExportFacts:
     service_name: str
     patient: PatientFacts
     consent: ConsentFacts
+    # Set by the disclosure gate (referrals.services), never by the query: a query's facts carry
+    # no shared case content and no Part 2 stamp.
+    shared: tuple[SharedItem, ...] = ()
+    part2: Part2Stamp = Part2Stamp()
 
 
 def _url(facts: ExportFacts, kind: str, key: str) -> str:
@@ -185,7 +233,15 @@ def build_bundle(facts: ExportFacts, now: datetime) -> dict[str, Any]:
         _entry(urls["request"], _service_request(facts, request_id, urls), "PUT", request_id),
         _entry(urls["task"], _task(facts, task_id, urls), "PUT", task_id),
     ]
-    return {"resourceType": "Bundle", "type": "transaction", "timestamp": _when(now), "entry": entries}
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "timestamp": _when(now),
+        "entry": entries,
+    }
+    if facts.part2.included:
+        bundle["meta"] = {"security": PART2_SECURITY}
+    return bundle
 
 
 def _entry(
@@ -308,8 +364,34 @@ def _service_request(facts: ExportFacts, identifier: dict[str, str], urls: dict[
     }
     if not facts.consent.agency_may_contact:
         out["orderDetail"] = [_cc(CONTACT_PROHIBITED)]
-    if facts.request_text.strip():
-        out["note"] = [{"text": facts.request_text.strip()}]
+    notes = [{"text": t} for t in part2_notes(facts)]
+    if notes:
+        out["note"] = notes
+    if facts.part2.included:
+        out["meta"]["security"] = PART2_SECURITY
+    return out
+
+
+def consent_reference(facts: ExportFacts) -> str:
+    """How an artifact names the disclosure consent it was made under (system|value, as FHIR)."""
+    return f"{_system(facts, 'disclosure-consent')}|{facts.part2.consent_key}"
+
+
+def part2_notes(facts: ExportFacts) -> list[str]:
+    """The texts the agency reads, in order: the request, what was shared, what was withheld, and
+    (when Part 2 items are included) the 2.32 notice with the consent it was disclosed under."""
+    out = [facts.request_text.strip()] if facts.request_text.strip() else []
+    out += [f"{item.label}: {item.text}" for item in facts.shared]
+    stamp = facts.part2
+    if stamp.withheld:
+        out.append(withheld_text(stamp.withheld))
+    if stamp.included:
+        until = f", valid until {_when(stamp.consent_expires_at)}" if stamp.consent_expires_at else ""
+        out.append(stamp.notice)
+        out.append(
+            f"Disclosed with the person's written consent {consent_reference(facts)} "
+            f"(purpose: {stamp.purpose.replace('_', ' ')}{until})."
+        )
     return out
 
 

@@ -124,10 +124,26 @@ class ReferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, people: Sequence[tuple[str, str]], *args: Any, **kwargs: Any):
+    request_text_part2 = forms.BooleanField(
+        label="The text for the agency mentions substance use (42 CFR Part 2)", required=False
+    )
+    shared_items = forms.MultipleChoiceField(
+        label="Also share with the agency (Part 2 items go only with a disclosure consent)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        people: Sequence[tuple[str, str]],
+        *args: Any,
+        shareable: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ):
         kwargs.setdefault("auto_id", "refer-%s")
         super().__init__(*args, **kwargs)
         self.fields["person_id"].choices = [("", "Nobody named in the case"), *people]  # type: ignore[attr-defined]
+        self.fields["shared_items"].choices = list(shareable)  # type: ignore[attr-defined]
 
 
 class ReportForm(forms.Form):

@@ -78,6 +78,11 @@ class Referral(models.Model):
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     # Written for the agency (it is exported): what the person needs from the service. Case notes never are.
     request_text = models.TextField(blank=True)
+    # The social worker's tick: the text above mentions substance use (42 CFR Part 2, domain.part2).
+    request_text_part2 = models.BooleanField(default=False)
+    # Case items (domain.part2 keys: "note:12", "concern:substance_use") the social worker chose to
+    # share with the agency; the disclosure gate still withholds the Part 2 ones without consent.
+    shared_items = models.JSONField(default=list, blank=True)
     service_name = models.CharField(max_length=255)  # as it was when the referral was made
     organization_name = models.CharField(max_length=255)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")

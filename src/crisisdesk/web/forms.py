@@ -237,6 +237,8 @@ class NoteForm(_Ids, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write the note."},
     )
+    # The social worker's explicit tag (never guessed from the text): see domain/part2.py.
+    part2 = forms.BooleanField(label="About substance use (42 CFR Part 2)", required=False)
 
     def __init__(self, kinds: Sequence[tuple[str, str]], *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -18,4 +18,5 @@ urlpatterns: list[URLPattern] = [
         name="referral_warm_handoff",
     ),
     path("referrals/<int:referral_id>/fhir.json", referrals.referral_fhir, name="referral_fhir"),
+    path("referrals/<int:referral_id>/packet.txt", referrals.referral_packet, name="referral_packet"),
 ]

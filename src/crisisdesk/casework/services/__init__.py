@@ -16,6 +16,10 @@ from crisisdesk.casework.services.cases import (
     save_safety_plan,
     update_case_details,
 )
+from crisisdesk.casework.services.disclosures import (
+    record_disclosure_consent,
+    revoke_disclosure_consent,
+)
 from crisisdesk.casework.services.escalations import acknowledge_escalation, escalate_case
 from crisisdesk.casework.services.followups import (
     active_policy,
@@ -51,8 +55,10 @@ __all__ = [
     "record_assessment",
     "record_attempt",
     "record_consent",
+    "record_disclosure_consent",
     "record_escalation_declined",
     "reopen_case",
+    "revoke_disclosure_consent",
     "save_safety_plan",
     "schedule_follow_up",
     "take_follow_up",

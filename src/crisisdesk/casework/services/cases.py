@@ -132,8 +132,13 @@ def update_case_details(
     return case
 
 
-def add_note(actor: Any, case_id: int, kind: str, note: str, now: datetime | None = None) -> CaseNote:
-    """A timestamped note of crisis intervention, counseling or support (notes are never edited)."""
+def add_note(
+    actor: Any, case_id: int, kind: str, note: str, now: datetime | None = None, *, part2: bool = False
+) -> CaseNote:
+    """A timestamped note of crisis intervention, counseling or support (notes are never edited).
+
+    `part2`: the social worker says the note is about substance use (42 CFR Part 2); it then leaves
+    the program only under a disclosure consent (domain.part2). Never inferred from the text."""
     require(actor, "work_case")
     if kind not in {k.value for k in NoteKind}:
         raise InvalidInput("kind", f"must be one of {[k.value for k in NoteKind]}", "enum")
@@ -142,8 +147,10 @@ def add_note(actor: Any, case_id: int, kind: str, note: str, now: datetime | Non
     with transaction.atomic(durable=True):
         case = load_case(actor, case_id)
         _require_live(case, "add a note to")
-        row = CaseNote.objects.create(case=case, kind=kind, text=note, author=actor, written_at=now)
-        record(actor, "case.note", row, details={"case_id": case.pk, "kind": kind})
+        row = CaseNote.objects.create(
+            case=case, kind=kind, text=note, part2=bool(part2), author=actor, written_at=now
+        )
+        record(actor, "case.note", row, details={"case_id": case.pk, "kind": kind, "part2": bool(part2)})
     return row
 
 

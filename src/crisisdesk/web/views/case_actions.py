@@ -253,7 +253,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     form = forms.NoteForm(NOTE_KINDS, request.POST)
 
     def act(case: Any, data: dict[str, Any]) -> None:
-        cs.add_note(request.user, case.pk, data["kind"], data["text"])
+        cs.add_note(request.user, case.pk, data["kind"], data["text"], part2=data.get("part2", False))
 
     return case_post(request, case_id, "note", form, act)
 

@@ -87,6 +87,8 @@ SAVED = {
     "follow_up": ("follow-up", "Follow-up planned: it is on your worklist."),
     "closed": ("close", "Case closed."),
     "reopened": ("close", "Case reopened."),
+    "disclosure_consent": ("part2", "Disclosure consent recorded."),
+    "disclosure_revoked": ("part2", "Disclosure consent revoked: it covers nothing from now on."),
 }
 
 
@@ -343,6 +345,7 @@ def workspace_ctx(
             else []
         ),
         "referrals": _referral_panel(request, case, can_work=can_work, bound=(bound or {}).get("referrals")),
+        "part2": _part2_panel(request, case, can_work=can_work, live=live, bound=bound or {}),
         "dispositions": DISPOSITIONS,
         "form": form,
         "problem": problem or {},
@@ -356,6 +359,13 @@ def _referral_panel(request: HttpRequest, case: Any, **kwargs: Any) -> dict[str,
     from crisisdesk.web.views.referrals import referral_panel
 
     return referral_panel(request, case, **kwargs)
+
+
+def _part2_panel(request: HttpRequest, case: Any, **kwargs: Any) -> dict[str, Any]:
+    """Disclosure consents and ledger (web/views/disclosures.py; imported here, one-way as above)."""
+    from crisisdesk.web.views.disclosures import part2_panel
+
+    return part2_panel(request, case, **kwargs)
 
 
 def _follow_up_rows(rows: list[Any]) -> list[dict[str, Any]]:

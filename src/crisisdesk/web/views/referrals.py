@@ -333,6 +333,15 @@ def _people(case: Case) -> list[tuple[str, str]]:
     return [(str(p.person_id), p.person.display_name()) for p in case.participants.all()]
 
 
+def _shareable(request: HttpRequest, case: Case) -> list[tuple[str, str]]:
+    """The case items the social worker may tick to share, in words, Part 2 ones marked."""
+    out = []
+    for item in cq.shareable_items(request.user, case.pk):
+        excerpt = item.text if len(item.text) <= 80 else item.text[:79] + "\u2026"
+        out.append((item.key, f"{item.label}: {excerpt}" + (" [Part 2]" if item.part2 else "")))
+    return out
+
+
 def _refer_page(request: HttpRequest, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
     response = render(request, "web/referral_new.html", ctx, status=status)
     add_never_cache_headers(response)
@@ -374,7 +383,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         }
         ctx = _refer_ctx(
             request, case, service, consent_form=rf.ReferralConsentForm(initial=initial_consent),
-            refer_form=rf.ReferForm(people, initial=initial), query=query,
+            refer_form=rf.ReferForm(people, initial=initial, shareable=_shareable(request, case)), query=query,
         )  # fmt: skip
         return _refer_page(request, ctx)
     return _refer_post(request, case, service, people, query)
@@ -385,7 +394,7 @@ def _refer_post(
 ) -> HttpResponse:
     consent = rq.consent_in_force(request.user, case.pk, service.pk)
     consent_form = rf.ReferralConsentForm(request.POST) if consent is None else None
-    refer_form = rf.ReferForm(people, request.POST)
+    refer_form = rf.ReferForm(people, request.POST, shareable=_shareable(request, case))
 
     def again(status: int, message: str, reasons: list[str] | None = None) -> HttpResponse:
         ctx = _refer_ctx(
@@ -411,6 +420,7 @@ def _refer_post(
         referral = rs.refer(
             request.user, case.pk, service.pk, consent.pk, need=data["need"], mode=data["mode"],
             priority=data["priority"], request_text=data["request_text"], person_id=data["person_id"],
+            request_text_part2=data["request_text_part2"], shared_items=data["shared_items"],
         )  # fmt: skip
     except InvalidInput as exc:
         left = []
@@ -495,6 +505,19 @@ def referral_fhir(request: HttpRequest, referral_id: int) -> HttpResponse:
     bundle = rs.export_referral(request.user, referral_id)
     response = HttpResponse(json.dumps(bundle, indent=2), content_type="application/fhir+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="referral-{referral_id}.fhir.json"'
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@require_GET
+@role_page("view_referrals")
+def referral_packet(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """The referral as text for the agency (fax, e-mail, read on the phone), through the 42 CFR
+    Part 2 gate; every download is a disclosure in the ledger."""
+    packet = rs.referral_packet(request.user, referral_id)
+    response = HttpResponse(packet, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="referral-{referral_id}.txt"'
     add_never_cache_headers(response)
     patch_cache_control(response, no_store=True, private=True)
     return response

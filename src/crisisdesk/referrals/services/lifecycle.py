@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 
 from crisisdesk.audit.services import record
-from crisisdesk.casework.models import Case, ContactConsent
+from crisisdesk.casework.models import Case, ContactConsent, Disclosure
 from crisisdesk.casework.services.common import (
     Conflict,
     Forbidden,
@@ -35,6 +35,7 @@ from crisisdesk.casework.services.common import (
     require,
     text,
 )
+from crisisdesk.casework.services.disclosures import shareable_keys
 from crisisdesk.casework.services.followups import (
     cancel_referral_checks,
     consent_inside,
@@ -59,6 +60,7 @@ from crisisdesk.domain.referrals import (
     transition,
 )
 from crisisdesk.referrals.models import Referral, ReferralConsent, ReferralEvent
+from crisisdesk.referrals.services.artifacts import disclose_referral
 
 REFERABLE = {Service.Status.ACTIVE}
 # Which form field each refusal reason belongs to (pages put the message on that field).
@@ -232,6 +234,8 @@ def create_referral(
     request_text: str = "",
     person_id: int | None = None,
     service_at_location_id: int | None = None,
+    request_text_part2: bool = False,
+    shared_items: list[str] | tuple[str, ...] = (),
     now: datetime | None = None,
 ) -> Referral:
     """A draft referral of the case's person to a service, on the consent recorded for it."""
@@ -241,7 +245,7 @@ def create_referral(
         return _create(
             actor, case_id, service_id, consent_id, need=need, mode=mode, priority=priority,
             request_text=request_text, person_id=person_id, service_at_location_id=service_at_location_id,
-            now=now,
+            request_text_part2=request_text_part2, shared_items=shared_items, now=now,
         )  # fmt: skip
 
 
@@ -257,6 +261,8 @@ def refer(
     request_text: str = "",
     person_id: int | None = None,
     service_at_location_id: int | None = None,
+    request_text_part2: bool = False,
+    shared_items: list[str] | tuple[str, ...] = (),
     channel: str = "",
     said_by: str = "",
     now: datetime | None = None,
@@ -268,7 +274,7 @@ def refer(
         referral = _create(
             actor, case_id, service_id, consent_id, need=need, mode=mode, priority=priority,
             request_text=request_text, person_id=person_id, service_at_location_id=service_at_location_id,
-            now=now,
+            request_text_part2=request_text_part2, shared_items=shared_items, now=now,
         )  # fmt: skip
         return _send(actor, referral, channel, said_by, now)
 
@@ -306,6 +312,8 @@ def _create(
     person_id: int | None,
     service_at_location_id: int | None,
     now: datetime,
+    request_text_part2: bool = False,
+    shared_items: list[str] | tuple[str, ...] = (),
 ) -> Referral:
     require(actor, "make_referral")
     case = load_case(actor, case_id)
@@ -326,6 +334,10 @@ def _create(
         and not ServiceAtLocation.objects.filter(pk=service_at_location_id, service=service).exists()
     ):
         raise InvalidInput("service_at_location_id", "that location does not offer this service")
+    shared = list(dict.fromkeys(shared_items))  # in the order chosen, once each
+    unknown = sorted(set(shared) - shareable_keys(case))
+    if unknown:
+        raise InvalidInput("shared_items", f"not items of this case: {unknown}")
     referral = Referral.objects.create(
         case=case,
         person_id=person_id,
@@ -337,6 +349,8 @@ def _create(
         need=need,
         priority=priority,
         request_text=request_text.strip(),
+        request_text_part2=bool(request_text_part2),
+        shared_items=shared,
         service_name=service.name,
         # HSDS does not require a service's organization: the service then stands for its provider.
         organization_name=service.organization.name if service.organization else service.name,
@@ -349,8 +363,9 @@ def _create(
         actor,
         "referral.create",
         referral,
-        details={"case_id": case.pk, "service_id": service.pk, "need": need, "mode": mode},
-    )
+        details={"case_id": case.pk, "service_id": service.pk, "need": need, "mode": mode,
+                 "shared_items": len(shared), "request_text_part2": bool(request_text_part2)},
+    )  # fmt: skip
     return referral
 
 
@@ -383,12 +398,15 @@ def _send(actor: Any, referral: Referral, channel: str, said_by: str, now: datet
         actor, contact, case=referral.case, referral_id=referral.pk,
         start=plan.start, visible_from=plan.visible_from, now=now,
     )  # fmt: skip
+    # Sending tells the agency who the person is and what they need: a disclosure, in the ledger.
+    disclosed = disclose_referral(actor, referral, Disclosure.Artifact.REFERRAL_SENT, now)
     record(
         actor,
         "referral.send",
         referral,
-        details={"channel": channel, "follow_up_id": check_row.pk, "check_rule": plan.rule_version},
-    )
+        details={"channel": channel, "follow_up_id": check_row.pk, "check_rule": plan.rule_version,
+                 "disclosure_id": disclosed.row.pk},
+    )  # fmt: skip
     return referral
 
 
@@ -530,23 +548,6 @@ def record_warm_handoff(
     return event
 
 
-# --- the FHIR export (a disclosure: audited) ---------------------------------------------------------
-
-
-def export_referral(actor: Any, referral_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """The referral as a FHIR R4 Bundle (referrals.fhir), with an audit row of who exported it when."""
-    from crisisdesk.referrals import queries
-    from crisisdesk.referrals.fhir import build_bundle
-
-    now = now_or(now)
-    with transaction.atomic(durable=True):
-        facts = queries.export_facts(actor, referral_id)  # view_referrals, else 404
-        bundle = build_bundle(facts, now)
-        referral = Referral.objects.get(pk=referral_id)
-        record(actor, "referral.export_fhir", referral, details={"status": facts.status.value})
-    return bundle
-
-
 def _event(
     actor: Any,
     referral: Referral,
@@ -571,7 +572,6 @@ def _event(
 
 __all__ = [
     "ReportRefused",
-    "export_referral",
     "cancel_referral",
     "complete_referral",
     "create_referral",
