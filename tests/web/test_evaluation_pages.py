@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.conftest import sign_in
 from tests.evaluation.test_report import month  # noqa: F401 - the fixture: a month of calls
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -23,7 +24,9 @@ def test_evaluation_page_shows_measures_charts_and_caveats(request: Any, month: 
     page = client_for(request.getfixturevalue(persona)).get("/evaluation/program/?month=2026-11&months=1")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="ev-answered">1<' in html and 'id="ev-in-scope">2<' in html
+    # One answered call and two in scope: small counts are withheld, never printed.
+    assert 'id="ev-answered">*<' in html and 'id="ev-in-scope">*<' in html
+    assert 'id="ev-export" href="/evaluation/program/aggregates.csv?month=2026-11&amp;months=1"' in html
     assert 'id="chart-funnel-spec" type="application/json"' in html and 'id="chart-repeats"' in html
     assert "/static/vendor/plotly/plotly.min.js" in html and "not randomised" in html
     assert "555-01" not in html and "5th St" not in html  # aggregates only: no number or address

@@ -30,10 +30,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from crisisdesk.analytics.safe_harbor import coarsen, periods
 
 EVALUATION_VERSION = "evaluation/1"
 WINDOWS = (30, 90, 180)
-SMALL_CELL_MAX = 10  # cells of 1..10 are suppressed (DESIGN.md security baseline)
+SMALL_CELL_MAX = 10  # cells of 1..10 are withheld (analytics.disclosure; DESIGN.md baseline)
+CHICAGO = ZoneInfo("America/Chicago")
 CAPACITY_REASONS = frozenset({"outside_service_hours", "holiday", "social_worker_unavailable"})
 RESPONDER_DISPOSITIONS = frozenset({"police_requested", "ems_requested", "fire_requested"})
 
@@ -44,24 +48,9 @@ CAVEATS = (
     "number are missed, and people who share a phone are counted together.",
     "A repeat-call window counts only when it has fully passed; recent months have fewer calls in the "
     "longer windows.",
-    "Counts of 1 to 10 are suppressed (shown as '<11') so that no person can be recognised in a breakdown.",
+    "Counts of 1 to 10 are withheld (shown as '*'), and so are the counts that would let one be "
+    "worked out from the totals, so that no person can be recognised in a breakdown.",
 )
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A count that may be suppressed: `shown` is what a page or report prints."""
-
-    n: int
-    suppressed: bool
-
-    @property
-    def shown(self) -> str:
-        return f"<{SMALL_CELL_MAX + 1}" if self.suppressed else str(self.n)
-
-
-def cell(n: int) -> Cell:
-    return Cell(n, 0 < n <= SMALL_CELL_MAX)
 
 
 def share(part: int, whole: int) -> float | None:
@@ -102,16 +91,25 @@ class Evaluation:
     dispositions: dict[str, int]
     program: Group
     comparison: Group
-    by_language: dict[str, Cell]
-    by_neighbourhood: dict[str, Cell]
+    by_language: dict[str, int]  # answered calls; raw: publish through evaluation_published
+    by_neighbourhood: dict[str, int]
     comparison_by_reason: dict[str, int]
+    by_outcome: dict[str, int] = field(default_factory=dict)  # screened calls by decision outcome
+    grain: str = "month"  # the date grain of the period breakdowns (CRISISDESK_EXPORT_DATE_GRAIN)
+    periods: tuple[str, ...] = ()
+    calls_by_period: dict[str, int] = field(default_factory=dict)
+    answered_by_neighbourhood_period: dict[tuple[str, str], int] = field(default_factory=dict)
+    answer_times: int = 0  # how many values the time-to-answer statistics summarise
+    acknowledge_times: int = 0
     caveats: tuple[str, ...] = CAVEATS
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
+        """The raw measures (unsuppressed): for analysis code, never for a page or an export."""
         out = asdict(self)
-        out["by_language"] = {k: v.shown for k, v in self.by_language.items()}
-        out["by_neighbourhood"] = {k: v.shown for k, v in self.by_neighbourhood.items()}
+        out["answered_by_neighbourhood_period"] = {
+            f"{n}|{p}": v for (n, p), v in self.answered_by_neighbourhood_period.items()
+        }
         for g in ("program", "comparison"):
             for r, rr in zip(out[g]["repeats"], getattr(self, g).repeats, strict=True):
                 r["rate"] = rr.rate
@@ -178,11 +176,14 @@ def evaluate(
     end: datetime,
     as_of: datetime,
     windows: Sequence[int] = WINDOWS,
+    grain: str = "month",
+    tz: ZoneInfo = CHICAGO,
 ) -> Evaluation:
     """The program's measures for the calls in `rows` (received in [start, end)).
 
     `later_calls`: (caller key, received time) of calls from the same keys, up to `as_of`, used to
-    count repeats. Deterministic; no I/O.
+    count repeats. `grain`: the local period (year, quarter, month, week) of the time breakdowns.
+    Deterministic; no I/O. The counts are raw: `evaluation_published.publish` withholds small ones.
     """
     data = list(rows)
     later: dict[str, list[datetime]] = defaultdict(list)
@@ -228,6 +229,12 @@ def evaluate(
     )
     languages = Counter((r["language"] or "not recorded") for r in answered)
     places = Counter((r["neighbourhood"] or "not recorded") for r in answered)
+    labels = periods(start, end, grain, tz) if end > start else []
+    by_period = Counter(coarsen(r["received_at"], grain, tz) for r in data)
+    place_period = Counter(
+        ((r["neighbourhood"] or "not recorded"), coarsen(r["received_at"], grain, tz)) for r in answered
+    )
+    labels += sorted(set(by_period) - set(labels))  # a row outside [start, end) still adds up
     return Evaluation(
         start=start,
         end=end,
@@ -246,9 +253,16 @@ def evaluate(
         dispositions=dict(sorted(Counter(r["disposition"] for r in data if r["disposition"]).items())),
         program=program,
         comparison=comparison,
-        by_language={k: cell(v) for k, v in sorted(languages.items())},
-        by_neighbourhood={k: cell(v) for k, v in sorted(places.items())},
+        by_language=dict(sorted(languages.items())),
+        by_neighbourhood=dict(sorted(places.items())),
         comparison_by_reason=dict(sorted(Counter(comparison_reason(r) for r in comparison_rows).items())),
+        by_outcome=dict(sorted(Counter(r["outcome"] for r in data if r["screened"]).items())),
+        grain=grain,
+        periods=tuple(labels),
+        calls_by_period={p: by_period.get(p, 0) for p in labels},
+        answered_by_neighbourhood_period=dict(sorted(place_period.items())),
+        answer_times=len(waits),
+        acknowledge_times=len(acks),
     )
 
 
@@ -261,9 +275,7 @@ def month_bounds(year: int, month: int, tz: Any) -> tuple[datetime, datetime]:
 
 __all__ = [
     "CAVEATS",
-    "Cell",
     "Evaluation",
-    "cell",
     "evaluate",
     "in_comparison",
     "in_program",

@@ -7,25 +7,40 @@ the same chart specs as the dashboard, and prints that HTML to PDF with Chromium
 
 from __future__ import annotations
 
+import html
 import os
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
 from crisisdesk.analytics.charts import render_html
+from crisisdesk.analytics.disclosure import LEGEND
 from crisisdesk.analytics.evaluation import Evaluation, evaluate, month_bounds
 from crisisdesk.analytics.evaluation_charts import report_sections
+from crisisdesk.analytics.evaluation_published import publish
 from crisisdesk.evaluation.dataset import evaluation_rows, later_calls
 
 CHROMIUM = os.environ.get("CRISISDESK_CHROMIUM", "/usr/bin/chromium")
 
 
-def evaluation_for(start: datetime, end: datetime, as_of: datetime | None = None) -> Evaluation:
+def evaluation_for(
+    start: datetime, end: datetime, as_of: datetime | None = None, grain: str | None = None
+) -> Evaluation:
+    """Raw measures: print them only through `analytics.evaluation_published.publish`."""
     as_of = as_of or timezone.now()
     rows = evaluation_rows(start, end)
     keys = {r["caller_key"] for r in rows if r["caller_key"]}
-    return evaluate(rows, later_calls(start, keys), start=start, end=end, as_of=as_of)
+    return evaluate(
+        rows,
+        later_calls(start, keys),
+        start=start,
+        end=end,
+        as_of=as_of,
+        grain=grain or settings.EXPORT_DATE_GRAIN,
+        tz=timezone.get_default_timezone(),
+    )
 
 
 def month_evaluation(year: int, month: int, as_of: datetime | None = None) -> Evaluation:
@@ -40,11 +55,11 @@ def write_report(ev: Evaluation, out_dir: Path, *, center: str = "MECC", pdf: bo
     intro = (
         f"<p>{center} 911 social worker pilot, calls received {local:%B %Y} (America/Chicago). "
         f"Computed {timezone.localtime(ev.as_of):%Y-%m-%d %H:%M} with definitions {ev.version}. "
-        "Counts of 1 to 10 are shown as &lt;11.</p>"
+        f"{html.escape(LEGEND)}</p>"
     )
     html_path = render_html(
         f"{center} social worker pilot: monthly evaluation, {local:%B %Y}",
-        report_sections(ev),
+        report_sections(ev, publish(ev)),
         out_dir / f"{stem}.html",
         intro=intro,
     )

@@ -16,6 +16,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from crisisdesk.analytics.disclosure import LEGEND
+from crisisdesk.analytics.evaluation_published import today_published
 from crisisdesk.calls import queries, services
 from crisisdesk.calls.protocols import active_protocol
 from crisisdesk.casework import queries as case_queries
@@ -103,27 +105,38 @@ def floor_live(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_page("view_aggregates")
 def evaluation(request: HttpRequest) -> HttpResponse:
-    """Today's counts by outcome, status, fallback and escalation: aggregates only, no call details."""
+    """Today's counts by outcome, status, fallback and escalation: aggregates only, no call details.
+
+    A day holds few calls, so most counts here are small: every one goes through the same
+    suppression as the program evaluation (analytics.evaluation_published.today_published).
+    """
     agg = queries.today_aggregates(request.user)
+    pub = today_published(agg)
     outcomes = [
         {
             "label": OUTCOME_TEXT[o][0],
             "code": o.value,
             "tone": OUTCOME_TEXT[o][1],
-            "n": agg["decisions_by_outcome"].get(o.value, 0),
+            "n": pub.shown(("outcome", o.value)),
         }
         for o in Outcome
     ]
-    reasons = [{"code": code, "text": reason_text(code), "n": n} for code, n in agg["reasons"].items()]
+    reasons = [
+        {"code": code, "text": reason_text(code), "n": pub.shown(("reason", code))} for code in agg["reasons"]
+    ]
     _, protocol, _ = active_protocol()
     labels = {o.id: o.label for o in protocol.fallback_options}
-    fallbacks = [{"label": labels.get(k, k), "n": n} for k, n in sorted(agg["fallbacks_by_option"].items())]
+    fallbacks = [
+        {"label": labels.get(k, k), "n": pub.shown(("fallback", k))}
+        for k in sorted(agg["fallbacks_by_option"])
+    ]
     statuses = [
-        {"status": k, "label": k.replace("_", " "), "n": n} for k, n in agg["transfers_by_status"].items()
+        {"status": k, "label": k.replace("_", " "), "n": pub.shown(("status", k))}
+        for k in agg["transfers_by_status"]
     ]
     escalations = [
-        {"label": RESPONDER_TEXT.get(k, k), "n": n}
-        for k, n in sorted(agg["escalations_by_responder"].items())
+        {"label": RESPONDER_TEXT.get(k, k), "n": pub.shown(("escalation", k))}
+        for k in sorted(agg["escalations_by_responder"])
     ]
     return render(
         request,
@@ -131,6 +144,12 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         base_ctx(
             request,
             agg=agg,
+            totals={
+                "decisions": pub.shown(("decisions", "total")),
+                "transfers": pub.shown(("transfers", "total")),
+                "median_seconds_to_claim": pub.stats["median_seconds_to_claim"],
+            },
+            legend=LEGEND,
             outcomes=outcomes,
             reasons=reasons,
             fallbacks=fallbacks,
