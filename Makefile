@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m bench.staffing
 	$(BIN)/python -m bench.directory
+	$(BIN)/python -m bench.audit
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

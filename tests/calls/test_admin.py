@@ -8,7 +8,7 @@ from django.test import Client
 from crisisdesk.audit.models import AuditEvent
 from crisisdesk.calls.models import ProtocolVersion
 from crisisdesk.domain.roles import Role
-from tests.conftest import protocol_text
+from tests.conftest import protocol_text, sign_in
 
 ADD_URL = "/admin/calls/protocolversion/add/"
 
@@ -17,7 +17,7 @@ ADD_URL = "/admin/calls/protocolversion/add/"
 def admin_client(make_user, mecc_protocol) -> Client:
     admin = make_user(Role.ADMINISTRATOR, "admin-publisher", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(admin)
+    sign_in(client, admin)
     return client
 
 

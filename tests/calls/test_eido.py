@@ -22,6 +22,7 @@ from crisisdesk.accounts.services import issue_api_token
 from crisisdesk.calls.eido import CHANNEL, EidoError, eido_to_cad
 from crisisdesk.calls.eido_example import EXAMPLE_EIDO
 from crisisdesk.calls.models import Call, IntakeConflict, RejectedRecord
+from tests.conftest import sign_in
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "nena-eido"
 SAMPLE = DATA / "sample-call-transfer-eido.json"
@@ -520,12 +521,12 @@ def test_who_may_post_an_eido(mecc_protocol: Any, telecommunicator: Any, social_
     anonymous = post(Client(), SAMPLE.read_bytes())
     assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Bearer")
     worker = Client()
-    worker.force_login(social_worker)
+    sign_in(worker, social_worker)
     refused = post(worker, "{not even json")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert not RejectedRecord.objects.exists()  # refused before anything is read or kept
     person = Client()
-    person.force_login(telecommunicator)
+    sign_in(person, telecommunicator)
     assert post(person, SAMPLE.read_bytes()).status_code == 201
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 from crisisdesk.calls import services
 from crisisdesk.calls.models import SocialWorkerStatus
 from tests.calls.builders import OPEN_AT, new_call, screened
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.usefixtures("mecc_protocol")
 
@@ -64,7 +65,7 @@ def test_the_queue_poll_checks_in(social_worker) -> None:
     services.set_availability(social_worker, "available")
     SocialWorkerStatus.objects.filter(user=social_worker).update(last_seen_at=None)
     client = Client()
-    client.force_login(social_worker)
+    sign_in(client, social_worker)
     assert client.get("/queue/live/", HTTP_HX_REQUEST="true").status_code in (200, 204)
     assert SocialWorkerStatus.objects.get(user=social_worker).last_seen_at is not None
     assert services.social_worker_available()
@@ -73,7 +74,7 @@ def test_the_queue_poll_checks_in(social_worker) -> None:
 def test_the_floor_flags_an_available_social_worker_whose_screen_is_closed(social_worker, supervisor) -> None:
     services.set_availability(social_worker, "available", now=OPEN_AT)  # long ago: screen closed since
     client = Client()
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     html = client.get("/floor/live/", HTTP_HX_REQUEST="true").content.decode()
     assert "queue screen closed" in html
     services.set_availability(social_worker, "available")  # at the screen now
@@ -86,6 +87,6 @@ def test_polling_the_api_queue_checks_in(social_worker) -> None:
     SocialWorkerStatus.objects.filter(user=social_worker).update(last_seen_at=None)
     assert not services.social_worker_available()
     client = Client()
-    client.force_login(social_worker)
+    sign_in(client, social_worker)
     assert client.get("/api/v1/transfers").status_code == 200
     assert services.social_worker_available()

@@ -21,7 +21,7 @@ from crisisdesk.directory import services
 from crisisdesk.directory.services.seed import seed_demo_directory
 from crisisdesk.web.views import directory as views
 from tests.calls.builders import ALL_CLEAR, cad_record
-from tests.conftest import protocol_text
+from tests.conftest import protocol_text, sign_in
 from tests.directory.helpers import EXAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def demo(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def client_for(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -1,13 +1,27 @@
-"""Page URLs. Polled fragments end in `live/` (a future idle-timeout must not count them as activity)."""
+"""Page URLs. Polled fragments end in `live/`: the idle timeout never counts them as activity
+(crisisdesk.accounts.policy.is_background)."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from crisisdesk.web.views import auth, case_actions, casework, console, evaluation, floor, followups, queue
+from crisisdesk.web.views import (
+    auth,
+    case_actions,
+    casework,
+    console,
+    evaluation,
+    floor,
+    followups,
+    privacy,
+    queue,
+)
 
 urlpatterns = [
-    path("login/", auth.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", auth.login_view, name="login"),
+    path("login/verify/", auth.verify_view, name="login_verify"),  # the TOTP code
+    path("login/enrol/", auth.enrol_view, name="login_enrol"),  # first sign-in: set up the app
+    path("logout/", auth.logout_view, name="logout"),
+    path("accounts/locked/", auth.locked_accounts_view, name="locked_accounts"),
+    path("accounts/locked/<int:user_id>/unlock/", auth.unlock_view, name="unlock_account"),
     path("", auth.home, name="home"),
     # Telecommunicator console
     path("console/", console.console, name="console"),
@@ -78,12 +92,15 @@ urlpatterns = [
     path("floor/live/", floor.floor_live, name="floor_live"),
     path("floor/casework/", floor.floor_casework, name="floor_casework"),
     path("floor/casework/live/", floor.floor_casework_live, name="floor_casework_live"),
+    path("floor/privacy/", privacy.privacy_review, name="privacy_review"),
     path("evaluation/", floor.evaluation, name="evaluation"),
     path("evaluation/program/", evaluation.program_evaluation, name="program_evaluation"),
+    path("evaluation/program/aggregates.csv", evaluation.program_export, name="program_export"),
     re_path(
         r"^evaluation/program/report\.(?P<kind>html|pdf)$", evaluation.program_report, name="program_report"
     ),
     # Service directory (web/urls_directory.py) and referrals (web/urls_referrals.py)
     path("", include("crisisdesk.web.urls_directory")),
     path("", include("crisisdesk.web.urls_referrals")),
+    path("", include("crisisdesk.web.urls_part2")),  # disclosure consents (42 CFR Part 2)
 ]
