@@ -289,6 +289,7 @@ def workspace_ctx(
         "origin_text": "911 transfer" if case.origin == "transfer" else "Callback",
         "disposition_text": w.words(w.DISPOSITION_TEXT, case.disposition) if case.disposition else "",
         "can_work": can_work,
+        "can_review_audit": may(getattr(user, "role", ""), "review_audit"),
         "editable": can_work and live,
         "live": live,
         "call": call,

@@ -85,7 +85,7 @@ NAV = [  # (url name, label, action that makes it visible, accesskey)
     ("program_evaluation", "Evaluation", "view_aggregates", "e"),
     ("directory_search", "Directory", "search_directory", "d"),
     ("privacy_review", "Privacy", "review_audit", "y"),
-    ("locked_accounts", "Locked accounts", "unlock_account", "j"),
+    ("locked_accounts", "Unlock", "unlock_account", "j"),
 ]
 # Pages that belong under a navigation entry (marked as the current page there).
 NAV_SECTION = {"case_workspace": "my_cases"}
