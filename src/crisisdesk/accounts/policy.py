@@ -13,12 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
-from crisisdesk.domain.roles import CAN, Role
-
 # Who may unlock a locked account and who may disable one. The permission matrix in domain/roles.py
 # has no account-management actions yet; these move there when it gains them.
-UNLOCK_ROLES = frozenset(CAN["unlock_account"])  # domain.roles is the one place it is decided
-DISABLE_ROLES = frozenset({Role.ADMINISTRATOR})
 
 # Requests that background polling makes: htmx fragments (their URLs end in `live/`, see
 # web/urls.py) and API reads (a queue client polling GET /api/v1/transfers). They never count as

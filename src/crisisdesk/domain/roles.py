@@ -58,6 +58,7 @@ CAN = {
     # accounts locked after failed sign-ins (CJIS AC-7: released by an administrator; supervisors
     # too, so that a locked telecommunicator is not off the floor until IT answers)
     "unlock_account": {Role.SUPERVISOR, Role.ADMINISTRATOR},
+    "disable_account": {Role.ADMINISTRATOR},  # ends every session of the account at once
     # retention periods and the purge (configuration; a purge shows no case content)
     "manage_retention": {Role.ADMINISTRATOR},
 }

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from crisisdesk.accounts import policy
 from crisisdesk.accounts.models import LoginSession, User
-from crisisdesk.audit.services import record
+from crisisdesk.audit.services import record, record_denied
 from crisisdesk.calls.errors import Forbidden, NotFound
+from crisisdesk.domain.roles import may
 
 EndReason = LoginSession.EndReason
 
@@ -121,9 +122,8 @@ def disable_account(actor: Any, user_id: int, reason: str, *, now: datetime | No
     """
     now = _now(now)
     reason = (reason or "").strip()
-    if actor is not None and getattr(actor, "role", "") not in policy.DISABLE_ROLES:
-        with transaction.atomic(durable=True):
-            record(actor, "account.disable", outcome="denied", object_type="user", object_id=str(user_id))
+    if actor is not None and not may(getattr(actor, "role", ""), "disable_account"):
+        record_denied(actor, "account.disable", object_type="user", object_id=str(user_id))
         raise Forbidden("only an administrator may disable an account")
     if not reason:
         raise ValueError("disabling an account needs a reason")

@@ -33,9 +33,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crisisdesk.accounts import policy
 from crisisdesk.accounts.models import AccountLock, LoginFailure, User
-from crisisdesk.audit.services import record
+from crisisdesk.audit.services import record, record_denied
 from crisisdesk.calls.errors import Forbidden, NotFound
-from crisisdesk.domain.roles import HUMAN_ROLES
+from crisisdesk.domain.roles import HUMAN_ROLES, may
 
 # A TOTP code is six ASCII digits (RFC 6238 as authenticator apps use it); `\d` would also take
 # other scripts' digits, which int() accepts.
@@ -230,7 +230,7 @@ def enrol_device(
 
 
 def _may_unlock(actor: Any) -> bool:
-    return getattr(actor, "role", "") in policy.UNLOCK_ROLES  # Role is a StrEnum: "supervisor" matches
+    return may(getattr(actor, "role", ""), "unlock_account")
 
 
 def locked_accounts(actor: Any) -> list[AccountLock]:
@@ -250,8 +250,7 @@ def unlock_account(actor: Any, user_id: int, *, now: datetime | None = None) -> 
     """
     now = _now(now)
     if not _may_unlock(actor):
-        with transaction.atomic(durable=True):
-            record(actor, "account.unlock", outcome="denied", object_type="user", object_id=str(user_id))
+        record_denied(actor, "account.unlock", object_type="user", object_id=str(user_id))
         raise Forbidden("only a supervisor or an administrator may unlock an account")
     with transaction.atomic(durable=True):
         account = User.objects.select_for_update().filter(pk=user_id).first()

@@ -1,7 +1,6 @@
 """The write path of retention: publishing policy versions and the audited purge."""
 
 from crisisdesk.retention.services.policy import (
-    MAY_MANAGE_RETENTION,
     NoPolicy,
     active_policy,
     policy_from_row,
@@ -20,7 +19,6 @@ from crisisdesk.retention.services.purge import (
 
 __all__ = [
     "MAX_PER_RUN",
-    "MAY_MANAGE_RETENTION",
     "AuditDue",
     "NoPolicy",
     "PurgeReport",

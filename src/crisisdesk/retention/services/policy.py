@@ -18,12 +18,8 @@ from crisisdesk.domain.retention import (
     parse_policy,
     policy_document,
 )
-from crisisdesk.domain.roles import CAN
+from crisisdesk.domain.roles import may
 from crisisdesk.retention.models import RetentionPolicyVersion, RetentionRule
-
-# Retention is configuration, which the administrator owns (reliability-security §3.d: "W users,
-# roles, config"); an administrator reads no case content, and a purge shows none.
-MAY_MANAGE_RETENTION = frozenset(CAN["manage_retention"])  # domain.roles decides
 
 
 class NoPolicy(RuntimeError):
@@ -34,7 +30,7 @@ def require_manager(actor: Any) -> None:
     """An administrator, or None for the scheduled job the operator runs from the command line."""
     if actor is None:
         return
-    if getattr(actor, "role", "") not in MAY_MANAGE_RETENTION:
+    if not may(getattr(actor, "role", ""), "manage_retention"):
         raise Forbidden(f"a {getattr(actor, 'role', '') or 'anonymous'} may not manage retention")
 
 
