@@ -43,37 +43,24 @@ class RequestContextMiddleware:
                 refused = response.status_code == 403 or (
                     response.status_code == 404 and getattr(request, "resolver_match", None) is not None
                 )
-                deferred = reads.deferred_denial()
-                if refused and not reads.denial_recorded() and deferred is not None:
-                    actor, action, otype, oid, details = deferred
-                    record_denied(actor, action, object_type=otype, object_id=oid, details=details)
-                elif refused and not reads.denial_recorded():
-                    # A refusal that no scoped query recorded (a role check, a service's Forbidden or
-                    # NotFound, a CSRF failure): one generic row, so that every denial is in the trail.
+                if refused and not reads.denial_recorded():
+                    # The refusal a scoped query handed over from inside a rolled-back transaction,
+                    # else one generic row (a role check, a service's Forbidden or NotFound, a CSRF
+                    # failure): every denial is in the trail.
                     user = getattr(request, "user", None)
-                    record_denied(
+                    actor, action, otype, oid, details = reads.deferred_denial() or (
                         user if getattr(user, "is_authenticated", False) else None,
                         "access.denied" if response.status_code == 403 else "access.not_found",
-                        details={"method": request.method, "path": request.path[:200]},
+                        "",
+                        "",
+                        {"method": request.method, "path": request.path[:200]},
                     )
+                    record_denied(actor, action, object_type=otype, object_id=oid, details=details)
                 reads.end(pending, disclosed=disclosed)
             except Exception:  # fail closed: the data does not leave without its audit rows
                 log.exception("audit rows for reads could not be written (request %s)", request_id)
-                response = HttpResponseServerError(
-                    render_to_string("500.html") if _has_500() else "Server error"
-                )
+                response = HttpResponseServerError(render_to_string("500.html"))
         finally:
             context.unbind(token)
         response["X-Request-ID"] = request_id
         return response
-
-
-def _has_500() -> bool:
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
-    try:
-        get_template("500.html")
-    except TemplateDoesNotExist:
-        return False
-    return True

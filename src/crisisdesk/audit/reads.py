@@ -80,19 +80,8 @@ def end(token: object, *, disclosed: bool) -> int:
     _pending.reset(token)  # type: ignore[arg-type]
     if not disclosed or not pending:
         return 0
-    from django.db import transaction
+    from crisisdesk.audit.services import record_reads
 
-    from crisisdesk.audit.services import record_read
-
-    written = 0
-    with transaction.atomic():
-        by_actor: dict[Any, list[tuple[Model, str]]] = {}
-        actors: dict[Any, Any] = {}
-        for (actor_pk, *_), (actor, obj, action) in pending.items():
-            by_actor.setdefault(actor_pk, []).append((obj, action))
-            actors[actor_pk] = actor
-        for actor_pk, items in by_actor.items():
-            for action in sorted({a for _, a in items}):
-                objs = [o for o, a in items if a == action]
-                written += len(record_read(actors[actor_pk], objs, action=action))
-    return written
+    # Grouped by action (a stable sort keeps the order of the reads within each), so that a page's
+    # rows come out in the same order every time.
+    return len(record_reads(sorted(pending.values(), key=lambda read: read[2])))

@@ -111,7 +111,18 @@ def record_read(
     read whose audit row cannot be written fails instead of disclosing.
     """
     items = [objs] if isinstance(objs, Model) else list(objs)
-    rows = [_row(actor, action or f"{o._meta.model_name}.read", o, "ok", details, "", "") for o in items]
+    return record_reads([(actor, o, action) for o in items], details=details)
+
+
+def record_reads(
+    reads: Iterable[tuple[Any, Model, str]], *, details: dict[str, Any] | None = None
+) -> list[AuditEvent]:
+    """Rows for (actor, record, action) triples in one chained append (one lock of the chain head,
+    whoever the actors are); an empty action is `<model>.read`."""
+    rows = [
+        _row(actor, action or f"{o._meta.model_name}.read", o, "ok", details, "", "")
+        for actor, o, action in reads
+    ]
     # No savepoint of its own: a failed append fails the enclosing block, which is what we want.
     with transaction.atomic(savepoint=False):
         return _append(rows)
